@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h - shared pieces of the hwbp command-line tool */
+#ifndef HWBP_CLI_H
+#define HWBP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h> /* optind */
+
+#include <hwbp/hwbp.h>
+
+/* Exit statuses without a command (DESIGN.md "Command line"). */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAIL = 1,		/* a well-formed request that failed */
+	CLI_USAGE = 2,		/* malformed command line */
+	CLI_CMD_HWBP_FAIL = 125, /* with -- COMMAND: hwbp itself failed */
+	CLI_CMD_NOEXEC = 126,	/* COMMAND found but not runnable */
+	CLI_CMD_NOTFOUND = 127,	/* COMMAND not found */
+};
+
+/* One option of a command: the table drives getopt_long and --help. */
+struct cli_opt {
+	const char *lng;	/* long name, without "--" */
+	int shrt;		/* short letter, or a value >= 256 for long only */
+	const char *arg;	/* placeholder of the argument, NULL for a flag */
+	const char *help;	/* one line */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;	/* after "hwbp " */
+	const char *summary;	/* one line */
+	const struct cli_opt *opts;
+	const char *details;	/* extra help text, may be NULL */
+};
+
+/* Every command's table entry. */
+extern const struct cli_cmd cli_cmd_encode, cli_cmd_decode, cli_cmd_info, cli_cmd_help;
+
+const struct cli_cmd *cli_cmd_find(const char *name, bool *ambiguous);
+const struct cli_cmd *const *cli_cmds(void);
+
+/*
+ * cli_getopt() - getopt_long driven by CMD's option table. Returns the
+ * short letter (or >= 256 value) of the option, -1 at the end, '?' after
+ * printing an error for an unknown option or a missing argument.
+ */
+int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, char **optarg_out);
+void cli_print_help(const struct cli_cmd *cmd, FILE *f);
+
+/* Errors: "hwbp: MESSAGE" on stderr, and "hint: HINT" when HINT != NULL. */
+void cli_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Numbers as users type them: decimal, 0x hex, 0 octal is NOT taken. */
+int cli_parse_u64(const char *s, uint64_t *out);
+
+/* A parsed SPEC: [ACCESS:]LOCATION[/LEN] (DESIGN.md). */
+struct cli_spec {
+	const char *text;	/* as typed */
+	enum hwbp_access access;
+	bool access_given;
+	char location[256];
+	bool is_addr;		/* LOCATION is 0xADDR */
+	uint64_t addr;
+	uint64_t len;		/* 0 = not given: take the object's size */
+};
+
+/*
+ * cli_spec_parse() - parse TEXT; on error write a one-line reason to WHY
+ * and return -EINVAL. Checks syntax, LEN 0 and address overflow.
+ */
+int cli_spec_parse(const char *text, struct cli_spec *out, char *why, size_t whylen);
+
+/* --- JSON Lines writer ------------------------------------------------- */
+struct json {
+	FILE *f;
+	int depth;
+	bool first[16];
+	bool want_key;
+};
+
+void json_begin(struct json *j, FILE *f);	/* starts an object */
+void json_end(struct json *j);			/* ends it, writes '\n' */
+void json_key(struct json *j, const char *key);
+void json_obj_open(struct json *j, const char *key);	/* key NULL inside arrays */
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j, const char *key);
+void json_arr_close(struct json *j);
+void json_str(struct json *j, const char *key, const char *val);
+void json_int(struct json *j, const char *key, long long val);
+void json_uint(struct json *j, const char *key, unsigned long long val);
+void json_hex(struct json *j, const char *key, unsigned long long val);	/* "0x..." */
+void json_bool(struct json *j, const char *key, bool val);
+void json_null(struct json *j, const char *key);
+void json_write_string(FILE *f, const char *s);
+
+/* Print an error as {"type":"error","message":...} on F. */
+void json_error(FILE *f, const char *msg);
+
+#endif /* HWBP_CLI_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* cmd_info.c - hwbp info: what this machine and user can do */
+#include "show.h"
+
+#include <string.h>
+#include <sys/utsname.h>
+
+enum { OPT_JSON = 'j', OPT_OUTPUT = 'o' };
+
+static const struct cli_opt info_opts[] = {
+	{ "json", OPT_JSON, NULL, "print a JSON object" },
+	{ "output", OPT_OUTPUT, "<file>", "write the result to <file>" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static void backend_json(struct json *j, const char *key, const struct hwbp_backend_status *st)
+{
+	json_obj_open(j, key);
+	json_bool(j, "usable", st->usable);
+	if (!st->usable)
+		json_str(j, "reason", st->why);
+	json_obj_close(j);
+}
+
+static void backend_text(FILE *f, const char *name, const struct hwbp_backend_status *st)
+{
+	if (st->usable)
+		fprintf(f, "  %-8s usable\n", name);
+	else
+		fprintf(f, "  %-8s not usable: %s\n", name, st->why);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	HWBP_OPTS(hwbp_host_info, hi);
+	const char *outpath = NULL;
+	bool json = false;
+	struct utsname un;
+	char *arg;
+	FILE *out;
+	int c;
+
+	while ((c = cli_getopt(&cli_cmd_info, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_OUTPUT:
+			outpath = arg;
+			break;
+		default:
+			return CLI_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("usage: hwbp info [--json]", "unexpected argument '%s'", argv[optind]);
+		return CLI_USAGE;
+	}
+	if (uname(&un))
+		memset(&un, 0, sizeof(un));
+	hwbp_host_probe(&hi);
+	out = show_open_output(outpath);
+	if (!out)
+		return CLI_FAIL;
+
+	const char *arch = hwbp_arch_name(hi.arch) ? hwbp_arch_name(hi.arch) : un.machine;
+
+	if (json) {
+		struct json j;
+
+		json_begin(&j, out);
+		json_str(&j, "type", "info");
+		json_str(&j, "version", hwbp_version());
+		json_str(&j, "arch", arch);
+		json_str(&j, "kernel", un.release);
+		json_obj_open(&j, "slots");
+		json_int(&j, "watch", hi.nwatch);
+		json_int(&j, "break", hi.nbreak);
+		json_bool(&j, "shared", hi.shared_slots);
+		json_str(&j, "source", hi.slots_from);
+		if (hi.debug_arch)
+			json_hex(&j, "debug_arch", hi.debug_arch);
+		json_obj_close(&j);
+		json_int(&j, "perf_event_paranoid", hi.perf_event_paranoid);
+		if (hi.ptrace_scope >= 0)
+			json_int(&j, "ptrace_scope", hi.ptrace_scope);
+		else
+			json_null(&j, "ptrace_scope");
+		json_obj_open(&j, "credentials");
+		json_bool(&j, "root", hi.root);
+		json_bool(&j, "cap_perfmon", hi.cap_perfmon);
+		json_bool(&j, "cap_sys_admin", hi.cap_sys_admin);
+		json_bool(&j, "cap_sys_ptrace", hi.cap_sys_ptrace);
+		json_obj_close(&j);
+		json_obj_open(&j, "backends");
+		backend_json(&j, "perf", &hi.perf);
+		backend_json(&j, "ptrace", &hi.ptrace);
+		json_obj_close(&j);
+		json_end(&j);
+	} else {
+		fprintf(out, "hwbp %s on %s, Linux %s\n", hwbp_version(), arch, un.release);
+		if (hi.shared_slots)
+			fprintf(out, "slots:    %d, shared by watchpoints and breakpoints (%s)\n",
+				hi.nwatch, hi.slots_from);
+		else
+			fprintf(out, "slots:    %d watchpoints, %d breakpoints (%s)\n", hi.nwatch,
+				hi.nbreak, hi.slots_from);
+		if (hi.debug_arch)
+			fprintf(out, "debug:    architecture 0x%x\n", hi.debug_arch);
+		fprintf(out, "perf_event_paranoid: %d\n", hi.perf_event_paranoid);
+		if (hi.ptrace_scope >= 0)
+			fprintf(out, "ptrace_scope (Yama): %d\n", hi.ptrace_scope);
+		else
+			fprintf(out, "ptrace_scope (Yama): not present\n");
+		fprintf(out, "user:     %s%s%s%s\n", hi.root ? "root" : "not root",
+			hi.cap_perfmon ? ", CAP_PERFMON" : "",
+			hi.cap_sys_admin ? ", CAP_SYS_ADMIN" : "",
+			hi.cap_sys_ptrace ? ", CAP_SYS_PTRACE" : "");
+		fprintf(out, "backends:\n");
+		backend_text(out, "perf", &hi.perf);
+		backend_text(out, "ptrace", &hi.ptrace);
+	}
+	if (out != stdout && fclose(out)) {
+		cli_error(NULL, "cannot write output file '%s': %m", outpath);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+const struct cli_cmd cli_cmd_info = {
+	.name = "info",
+	.run = cmd_info,
+	.synopsis = "info [--json] [-o <file>]",
+	.summary = "show what this machine and user can do",
+	.opts = info_opts,
+	.details =
+		"Reports the architecture, the debug-register slots as the kernel and CPU\n"
+		"give them, perf_event_paranoid, Yama's ptrace_scope, the credentials that\n"
+		"matter, and for each backend (perf, ptrace) whether it works here, found\n"
+		"by arming a real watchpoint in a short-lived child.\n",
+};

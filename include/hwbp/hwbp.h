@@ -1,0 +1,838 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hwbp.h - hardware breakpoints and watchpoints for Linux programs
+ *
+ * This is libhwbp's whole public API. It has two parts:
+ *
+ *   1. The arch layer: pure functions that turn a watch request into debug
+ *      register slots and register values for x86-64, arm64 and LoongArch,
+ *      decode register values back, and model which slots a given access
+ *      fires. They make no system call and work for every architecture on
+ *      every host, so a debugger or emulator can use them as they are.
+ *
+ *   2. Sessions: watch points armed in a real target (this thread, this
+ *      process, another process or thread, or every CPU) through the
+ *      kernel's perf breakpoint PMU or ptrace, with hits counted, streamed
+ *      or delivered as a synchronous callback.
+ *
+ * Conventions. Every function returning int returns 0 or a negative errno,
+ * and each errno means the same everywhere: -ENOSPC no free debug register,
+ * -EINVAL bad request, -EOPNOTSUPP the CPU or kernel cannot express it,
+ * -EACCES/-EPERM blocked by policy, -ESRCH target gone, -ENOENT no such
+ * thing. Out-parameters are left untouched on failure. Optional settings
+ * come in opts structs whose first member is "size_t sz"; declare them with
+ * HWBP_OPTS() and pass NULL for all defaults.
+ *
+ * Thread-safety: the arch functions are pure and may be called from any
+ * thread. A session and its points must be used by one thread at a time.
+ */
+#ifndef HWBP_HWBP_H
+#define HWBP_HWBP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HWBP_VERSION_MAJOR 0
+#define HWBP_VERSION_MINOR 1
+#define HWBP_VERSION_PATCH 0
+
+/*
+ * hwbp_version() - the library's version string, "MAJOR.MINOR.PATCH"
+ *
+ * Return: a static string; never NULL.
+ */
+const char *hwbp_version(void);
+
+/*
+ * HWBP_OPTS() - declare an opts struct NAME of type struct TYPE, zeroed,
+ * with sz set and the given designated initialisers applied.
+ */
+#define HWBP_OPTS(TYPE, NAME, ...) \
+	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+
+/* What a slot or point traps on. Values are perf's HW_BREAKPOINT_* bits. */
+enum hwbp_access {
+	HWBP_READ = 1,
+	HWBP_WRITE = 2,
+	HWBP_RW = 3,
+	HWBP_EXEC = 4,
+};
+
+/*
+ * hwbp_access_name() - "r", "w", "rw" or "x"; NULL for any other value.
+ */
+const char *hwbp_access_name(enum hwbp_access access);
+
+/* ------------------------------------------------------------------------
+ * Arch layer
+ * ------------------------------------------------------------------------ */
+
+enum hwbp_arch {
+	HWBP_ARCH_NONE = 0,
+	HWBP_ARCH_X86_64,
+	HWBP_ARCH_ARM64,
+	HWBP_ARCH_LOONGARCH64,
+};
+
+/*
+ * hwbp_arch_name() - "x86_64", "arm64" or "loongarch64"; NULL if unknown.
+ */
+const char *hwbp_arch_name(enum hwbp_arch arch);
+
+/*
+ * hwbp_arch_from_name() - parse an architecture name
+ * @name: "x86_64" (also "x86-64", "amd64"), "arm64" (also "aarch64"),
+ *        "loongarch64" (also "loong64")
+ *
+ * Return: the architecture, or HWBP_ARCH_NONE if NAME is not one of them.
+ */
+enum hwbp_arch hwbp_arch_from_name(const char *name);
+
+/*
+ * hwbp_arch_host() - the architecture this library was built for, or
+ * HWBP_ARCH_NONE on a host that has no backend.
+ */
+enum hwbp_arch hwbp_arch_host(void);
+
+/* The kind of debug register a slot occupies. */
+enum hwbp_slot_type {
+	HWBP_SLOT_WATCH = 1,	/* data watchpoint */
+	HWBP_SLOT_BREAK = 2,	/* instruction breakpoint */
+};
+
+/* Most slots of one type any supported CPU has (arm64: 16; LoongArch: 14). */
+#define HWBP_SLOTS_MAX 16
+
+/*
+ * One debug register slot.
+ * @type:   watchpoint or breakpoint register
+ * @index:  hardware slot number within its pool (x86: 0..3 shared by both
+ *          types; arm64: 0..15 per type; LoongArch: 0..13 per type)
+ * @addr:   first byte the slot matches
+ * @len:    bytes the slot matches (for a breakpoint: the instruction
+ *          granule, 1 on x86-64, 4 on arm64 and LoongArch)
+ * @access: what the slot is armed for; may be wider than requested (x86
+ *          has no read-only watchpoint, so a read request gets HWBP_RW)
+ */
+struct hwbp_slot {
+	enum hwbp_slot_type type;
+	unsigned int index;
+	uint64_t addr;
+	uint32_t len;
+	enum hwbp_access access;
+};
+
+/*
+ * Free hardware slots, one bit per slot index. On x86-64 watchpoints and
+ * breakpoints share one pool: only @watch is read and @brk is ignored.
+ */
+struct hwbp_pool {
+	uint32_t watch;
+	uint32_t brk;
+};
+
+/*
+ * hwbp_arch_pool() - the full pool of a CPU with the architecture's usual
+ * slot counts: x86-64 4 shared; arm64 4 watch + 6 break (the common
+ * Cortex-A count; ask the kernel for the real one); LoongArch 8 + 8 (the
+ * original count; 14 + 14 on newer CPUs).
+ */
+struct hwbp_pool hwbp_arch_pool(enum hwbp_arch arch);
+
+/* hwbp_arch_plan() flags */
+#define HWBP_PLAN_WIDER_ACCESS	0x1u	/* slots trap more access kinds than asked */
+#define HWBP_PLAN_WIDER_RANGE	0x2u	/* slots cover bytes outside the request */
+
+/*
+ * The slots one request needs.
+ * @addr, @len:       the range the slots really watch together (equal to
+ *                    the request unless HWBP_PLAN_WIDER_RANGE)
+ * @access:           what the slots are armed for (HWBP_RW for a read
+ *                    request on x86-64, with HWBP_PLAN_WIDER_ACCESS: the
+ *                    caller tells reads from writes after the trap)
+ * @flags:            HWBP_PLAN_* bits
+ * @nslots, @slots:   the slots, lowest address first
+ * @need_watch, @need_break: slots of each type needed (also filled when
+ *                    the plan is refused with -ENOSPC)
+ * @free_watch, @free_break: slots of each type that were free (x86-64:
+ *                    both give the shared pool)
+ */
+struct hwbp_plan {
+	uint64_t addr;
+	uint64_t len;
+	enum hwbp_access access;
+	unsigned int flags;
+	unsigned int nslots;
+	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
+	unsigned int need_watch, need_break;
+	unsigned int free_watch, free_break;
+};
+
+/*
+ * hwbp_arch_plan() - split a request into the fewest slots ARCH allows
+ * @arch:   target architecture (any, on any host)
+ * @addr:   first byte, any alignment
+ * @len:    bytes to watch, 1 or more; for HWBP_EXEC, the range in which
+ *          every instruction start is to trap
+ * @access: HWBP_READ, HWBP_WRITE, HWBP_RW or HWBP_EXEC
+ * @pool:   free slots to take from, lowest index first; NULL means the
+ *          whole of hwbp_arch_pool(ARCH)
+ * @out:    the plan
+ *
+ * x86-64, 0x1003 length 6: 3 slots, 1 byte @0x1003, 4 @0x1004, 1 @0x1008.
+ * arm64, 0x1006 length 4: 2 slots, 0x1006-0x1007 and 0x1008-0x1009 (any
+ * contiguous bytes inside one aligned 8-byte word fit one slot).
+ *
+ * Return: 0; -EINVAL for len 0, an access outside the enum, or a range
+ * that wraps past the top of the address space; -ENOSPC when the request
+ * needs more slots than POOL has free (OUT is then filled with the
+ * need_* and free_* counts and nothing else); -EOPNOTSUPP for an unknown
+ * ARCH.
+ */
+int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
+		   enum hwbp_access access, const struct hwbp_pool *pool,
+		   struct hwbp_plan *out);
+
+/* Registers of every architecture, by position in struct hwbp_regs.val. */
+#define HWBP_REGS_MAX 96
+
+/*
+ * A set of debug register values of one architecture, as the kernel's
+ * ptrace ABI takes them.
+ * @arch: whose registers these are
+ * @val:  register values; the position of each name is given by
+ *        hwbp_regs_lookup()
+ * @set:  bit i of set[i / 64] is 1 when val[i] holds a value
+ *
+ * Names (as in the manuals and ARCH.md):
+ *   x86_64:      dr0..dr3, dr6, dr7 (dr7 with L-bits, as a tracer writes it)
+ *   arm64:       wvrN, wcrN, bvrN, bcrN, N = 0..15 (ctrl in the layout of
+ *                struct user_hwdebug_state: E, PAC/PMC, LSC, BAS)
+ *   loongarch64: dbNaddr, dbNmask, dbNctrl, ibNaddr, ibNmask, ibNctrl,
+ *                N = 0..13 (as in struct user_watch_state_v2)
+ */
+struct hwbp_regs {
+	enum hwbp_arch arch;
+	uint64_t val[HWBP_REGS_MAX];
+	uint64_t set[(HWBP_REGS_MAX + 63) / 64];
+};
+
+/*
+ * hwbp_regs_init() - empty register set for ARCH (no register set)
+ */
+void hwbp_regs_init(struct hwbp_regs *regs, enum hwbp_arch arch);
+
+/*
+ * hwbp_regs_lookup() - position of register NAME (case-insensitive) in
+ * REGS->val for ARCH
+ *
+ * Return: 0 and *POS; -ENOENT for a name ARCH does not have.
+ */
+int hwbp_regs_lookup(enum hwbp_arch arch, const char *name, unsigned int *pos);
+
+/*
+ * hwbp_regs_name() - the name of position POS for ARCH, or NULL if POS
+ * names no register. The string is static.
+ */
+const char *hwbp_regs_name(enum hwbp_arch arch, unsigned int pos);
+
+/*
+ * hwbp_regs_set() / hwbp_regs_get() - set or read one register by name
+ *
+ * Return: 0; -ENOENT for an unknown name; -ENODATA (get) when it holds no
+ * value.
+ */
+int hwbp_regs_set(struct hwbp_regs *regs, const char *name, uint64_t value);
+int hwbp_regs_get(const struct hwbp_regs *regs, const char *name, uint64_t *value);
+
+/*
+ * hwbp_arch_encode() - the register values that arm SLOTS
+ * @regs:   register set of the slots' architecture; each slot's registers
+ *          are written (x86: drN, and its fields of dr7, which is kept)
+ * @slots:  slots from hwbp_arch_plan() (or built by hand)
+ * @n:      number of slots
+ *
+ * x86-64, slot 0, W, len 1 at A: dr0 = A, dr7 = 0x00010001.
+ * arm64, W len 4 at 0x1000: wvr0 = 0x1000, wcr0 = 0x1f5.
+ * LoongArch, W len 4: dbNctrl = 0x610.
+ *
+ * Return: 0; -EINVAL for a slot the architecture cannot hold (bad index,
+ * length, alignment or access); REGS is then unchanged.
+ */
+int hwbp_arch_encode(struct hwbp_regs *regs, const struct hwbp_slot *slots,
+		     unsigned int n);
+
+/*
+ * hwbp_arch_decode() - the slots that register values arm
+ * @regs:   register values; registers not set count as 0
+ * @out:    room for MAX slots; enabled slots only, in slot order
+ *          (breakpoints after watchpoints on split-pool arches)
+ * @n:      number of slots written
+ * @why:    on -EINVAL, one line saying which register and what is wrong
+ *
+ * Return: 0; -EINVAL for a reserved or invalid encoding (x86 R/W=10 I/O,
+ * exec with LEN != 0, a data address misaligned for its length; arm64
+ * BAS not contiguous, LSC 0 on an enabled watchpoint, MASK 1 or 2;
+ * LoongArch ...), -ENOSPC if more than MAX slots are enabled.
+ */
+int hwbp_arch_decode(const struct hwbp_regs *regs, struct hwbp_slot *out,
+		     unsigned int max, unsigned int *n, char *why, size_t whylen);
+
+/* hwbp_arch_hits() flags */
+#define HWBP_HIT_LA_LITERAL 0x1u /* LoongArch: compare all address bits when
+				  * Mask = 0 (the manual read literally);
+				  * default is doubleword-granular compare */
+
+/*
+ * Which slots one access fires.
+ * @watch: bit i set if watchpoint slot i fires
+ * @brk:   bit i set if breakpoint slot i fires (x86: the shared index)
+ */
+struct hwbp_hitset {
+	uint32_t watch;
+	uint32_t brk;
+};
+
+/*
+ * hwbp_arch_hits() - model the CPU: which armed slots an access fires
+ * @regs:   armed register values (as hwbp_arch_encode() writes them)
+ * @addr:   first byte accessed (for HWBP_EXEC: the instruction's address)
+ * @size:   bytes accessed (1..16; ignored for HWBP_EXEC)
+ * @kind:   HWBP_READ, HWBP_WRITE, HWBP_RW (read-modify-write) or HWBP_EXEC
+ * @flags:  HWBP_HIT_* bits
+ * @out:    the slots that fire
+ *
+ * Return: 0; -EINVAL for bad input or register values hwbp_arch_decode()
+ * rejects.
+ */
+int hwbp_arch_hits(const struct hwbp_regs *regs, uint64_t addr, unsigned int size,
+		   enum hwbp_access kind, unsigned int flags, struct hwbp_hitset *out);
+
+/* ------------------------------------------------------------------------
+ * Sessions
+ * ------------------------------------------------------------------------ */
+
+/*
+ * A session is a set of watch points armed in one target through one
+ * backend, with one way of delivering hits. Typical use:
+ *
+ *	HWBP_OPTS(hwbp_session_opts, so, .target = HWBP_TARGET_SELF);
+ *	struct hwbp_session *s;
+ *	struct hwbp_point *pt;
+ *	uint64_t hits;
+ *
+ *	if (hwbp_session_open(&so, &s) == 0 &&
+ *	    hwbp_watch(s, (uintptr_t)&counter, sizeof(counter), HWBP_WRITE, NULL, &pt) == 0 &&
+ *	    hwbp_session_apply(s) == 0) {
+ *		run_workload();
+ *		hwbp_point_count(pt, &hits);
+ *	}
+ *	hwbp_session_close(s);
+ *
+ * Changes are planned, then applied: hwbp_watch() and hwbp_point_modify()
+ * only record a request; hwbp_session_apply() arms all pending requests or
+ * none of them. hwbp_point_enable(), hwbp_point_disable() and
+ * hwbp_point_remove() act at once.
+ *
+ * Slots are shared: two requests (or two pieces of split requests) for the
+ * same address, length and access use one debug register, which stays
+ * armed while any point uses it.
+ *
+ * Closing the session (or the process exiting) removes every watch point:
+ * nothing the library arms outlives the file descriptors it holds.
+ */
+
+struct hwbp_session;
+struct hwbp_point;
+
+/* Whose accesses a session watches. */
+enum hwbp_target {
+	HWBP_TARGET_SELF = 0,	/* the calling process: every thread it has and
+				 * every thread it creates later (default) */
+	HWBP_TARGET_THREAD,	/* the calling thread only */
+	HWBP_TARGET_PID,	/* process PID: all its threads, existing and new;
+				 * its forked children too with follow_fork */
+	HWBP_TARGET_TID,	/* thread PID (a tid) only */
+	HWBP_TARGET_SYSTEM,	/* every task on every CPU; the only target where
+				 * kernel addresses are allowed; needs the
+				 * privilege the kernel demands for CPU-wide perf
+				 * events (CAP_PERFMON or CAP_SYS_ADMIN) */
+};
+
+/* How hits reach the caller. */
+enum hwbp_delivery {
+	HWBP_DELIVER_COUNT = 0,	/* exact counts only (default), read with
+				 * hwbp_point_count() */
+	HWBP_DELIVER_STREAM,	/* one struct hwbp_hit per hit through
+				 * hwbp_session_poll(), from kernel ring buffers;
+				 * counts stay exact as well */
+	HWBP_DELIVER_SIGNAL,	/* a synchronous callback on the accessing
+				 * thread (SELF and THREAD targets only); counts
+				 * stay exact as well */
+};
+
+/* Which kernel interface arms the registers. */
+enum hwbp_backend_kind {
+	HWBP_BACKEND_AUTO = 0,	/* perf (the only one so far) */
+	HWBP_BACKEND_PERF,	/* perf_event_open(2) on the breakpoint PMU */
+	HWBP_BACKEND_PTRACE,	/* ptrace stop mode: not available yet,
+				 * hwbp_session_open() gives -EOPNOTSUPP */
+};
+
+/* struct hwbp_session_opts.sample bits (stream mode) */
+#define HWBP_SAMPLE_REGS	0x1u	/* user registers, sample_regs_user */
+#define HWBP_SAMPLE_CALLCHAIN	0x2u	/* user call chain (instruction pointers) */
+#define HWBP_SAMPLE_STACK	0x4u	/* a copy of the user stack, sample_stack_user bytes */
+
+/*
+ * One hit, as hwbp_session_poll() and the signal callback see it. Pointers
+ * inside are valid only during the callback.
+ * @point:   the point hit (a hit on a shared slot is reported once for each
+ *           enabled point that uses the slot)
+ * @piece:   which slot of the point fired: index into the point's
+ *           struct hwbp_plan slots (hwbp_point_plan())
+ * @addr, @len: the piece that fired (the kernel reports the watched piece,
+ *           never the byte accessed: ARCH.md 5.2)
+ * @access:  what the piece is armed for
+ * @pid, @tid: the accessing process and thread
+ * @cpu:     CPU the access ran on; -1 in signal mode
+ * @time_ns: CLOCK_MONOTONIC time of the hit; 0 in signal mode
+ * @ip:      the trapping instruction pointer as the kernel reports it: on
+ *           x86 a data watchpoint traps after the access, so this is the
+ *           instruction after the accessing one; an x86 execute breakpoint
+ *           and arm64/LoongArch report the instruction itself
+ * @regs_abi, @regs_mask, @nr_regs, @regs: with HWBP_SAMPLE_REGS, the
+ *           kernel's PERF_SAMPLE_REGS_ABI_* value (0: no registers, e.g. a
+ *           kernel thread), the sample_regs_user mask, and one value per bit
+ *           of the mask, lowest bit first
+ * @nr_ips, @ips: with HWBP_SAMPLE_CALLCHAIN, the user call chain, innermost
+ *           first (the kernel's context markers are removed)
+ * @stack_size, @stack, @sp: with HWBP_SAMPLE_STACK, the bytes copied from
+ *           the user stack pointer @sp upwards (@sp is the stack pointer
+ *           register when HWBP_SAMPLE_REGS asked for it, else 0)
+ * @ucontext: signal mode only: the ucontext_t * of the SIGTRAP handler
+ */
+struct hwbp_hit {
+	struct hwbp_point *point;
+	unsigned int piece;
+	uint64_t addr;
+	uint64_t len;
+	enum hwbp_access access;
+	int32_t pid;
+	int32_t tid;
+	int cpu;
+	uint64_t time_ns;
+	uint64_t ip;
+	uint64_t regs_abi;
+	uint64_t regs_mask;
+	unsigned int nr_regs;
+	const uint64_t *regs;
+	unsigned int nr_ips;
+	const uint64_t *ips;
+	uint64_t stack_size;
+	const void *stack;
+	uint64_t sp;
+	void *ucontext;
+};
+
+/*
+ * hwbp_hit_fn - stream mode callback, called once per hit by
+ * hwbp_session_poll(). Return 0 to go on, anything else to stop: the hits
+ * not yet delivered stay queued for the next hwbp_session_poll().
+ */
+typedef int (*hwbp_hit_fn)(const struct hwbp_hit *hit, void *arg);
+
+/*
+ * hwbp_signal_fn - signal mode callback. It runs inside a SIGTRAP handler
+ * on the thread that made the access, right after the access (x86: the
+ * trap follows the access; arm64 and LoongArch trap before it, and the
+ * library steps over the access so that each access gives exactly one
+ * callback). Rules:
+ *   - only async-signal-safe functions (signal-safety(7)): no malloc(),
+ *     no printf(), no locks that the interrupted code may hold;
+ *   - do not call any hwbp_* function except hwbp_point_label() and
+ *     hwbp_point_user();
+ *   - keep it short: the accessing thread waits;
+ *   - errno is saved and restored around it by the library;
+ *   - an access made by the callback itself to a watched byte is not
+ *     reported (SIGTRAP is blocked while it runs, and the kernel then
+ *     queues the trap: it would arrive late, so do not do that).
+ * The library installs its own SIGTRAP handler while a signal mode session
+ * is open and passes other SIGTRAPs (breakpoints of a debugger, raise())
+ * on to the handler that was there before.
+ */
+typedef void (*hwbp_signal_fn)(const struct hwbp_hit *hit, void *arg);
+
+/* What a notification reports. */
+enum hwbp_notify_type {
+	HWBP_NOTIFY_EXEC = 1,	/* the target called execve(): the addresses
+				 * of its old image mean nothing now; the
+				 * points stay armed at the same numbers, so
+				 * remove or move them (hwbp_point_modify()) */
+	HWBP_NOTIFY_EXIT,	/* a thread of the target exited; pid == tid
+				 * is the main thread, i.e. the process */
+};
+
+/*
+ * A notification from the kernel's side-band records (PERF_RECORD_COMM
+ * with PERF_RECORD_MISC_COMM_EXEC, PERF_RECORD_EXIT).
+ * @comm: the new command name (EXEC), else NULL; valid during the callback
+ */
+struct hwbp_notify {
+	enum hwbp_notify_type type;
+	int32_t pid;
+	int32_t tid;
+	uint64_t time_ns;
+	const char *comm;
+};
+
+/* hwbp_notify_fn - called by hwbp_session_poll() for each notification. */
+typedef void (*hwbp_notify_fn)(const struct hwbp_notify *n, void *arg);
+
+/*
+ * Session options; declare with HWBP_OPTS(hwbp_session_opts, name, ...).
+ * @target:      whose accesses (default HWBP_TARGET_SELF)
+ * @pid:         the process (HWBP_TARGET_PID) or thread (HWBP_TARGET_TID)
+ * @delivery:    count (default), stream or signal
+ * @backend:     HWBP_BACKEND_AUTO (default)
+ * @follow_fork: PID and SELF targets: children forked after apply are
+ *               watched too (their hits count in the points' totals, and
+ *               stream records carry their pid); default off
+ * @kernel:      also report accesses made in kernel mode (e.g. read(2)
+ *               writing into a watched buffer); needs CAP_PERFMON at
+ *               perf_event_paranoid 2. Required for kernel addresses.
+ * @per_thread:  keep counts per thread for hwbp_point_threads()
+ * @sample:      stream mode: HWBP_SAMPLE_* bits
+ * @sample_regs_user: HWBP_SAMPLE_REGS: the kernel's register mask (bit N
+ *               is register N of asm/perf_regs.h); 0 means all general
+ *               purpose registers of the host
+ * @sample_stack_user: HWBP_SAMPLE_STACK: bytes of stack to copy, a
+ *               multiple of 8 below 65528; 0 means 8192
+ * @buffer_pages: stream mode: ring buffer size per CPU (or per thread for
+ *               THREAD and TID targets) in pages, a power of two; 0 means
+ *               64 (256 KiB with 4 KiB pages). The reader is woken when a
+ *               buffer is half full, not on every record.
+ * @signal_fn, @signal_arg: signal mode callback and its argument (required
+ *               in signal mode)
+ * @notify_fn, @notify_arg: exec and exit notifications, delivered by
+ *               hwbp_session_poll() (stream mode, and count mode with
+ *               per_thread on PID and SELF targets); may be NULL
+ */
+struct hwbp_session_opts {
+	size_t sz;
+	enum hwbp_target target;
+	int32_t pid;
+	enum hwbp_delivery delivery;
+	enum hwbp_backend_kind backend;
+	bool follow_fork;
+	bool kernel;
+	bool per_thread;
+	unsigned int sample;
+	uint64_t sample_regs_user;
+	uint32_t sample_stack_user;
+	unsigned int buffer_pages;
+	hwbp_signal_fn signal_fn;
+	void *signal_arg;
+	hwbp_notify_fn notify_fn;
+	void *notify_arg;
+};
+
+/*
+ * hwbp_session_open() - start a session on a target; nothing is armed yet
+ * @opts: may be NULL (calling process, count mode, automatic backend)
+ * @out:  the new session, to be closed with hwbp_session_close()
+ *
+ * Checks the target and that the backend works here (for perf: a probe
+ * breakpoint is opened and closed again).
+ *
+ * Return: 0; -EINVAL for bad options (a signal mode session on another
+ * process, no signal_fn, bad buffer_pages, unknown bytes past the known
+ * struct); -ESRCH if the target does not exist; -EACCES/-EPERM if the
+ * kernel's policy refuses (perf_event_paranoid, ptrace access mode);
+ * -EOPNOTSUPP if there is no breakpoint PMU or the backend is ptrace;
+ * -ENOMEM.
+ * Thread-safety: sessions are independent; any thread may open one. Only
+ * one signal mode session may be open at a time (-EBUSY).
+ */
+int hwbp_session_open(const struct hwbp_session_opts *opts, struct hwbp_session **out);
+
+/*
+ * hwbp_session_close() - remove every watch point and free the session
+ * and all its points. Accepts NULL. In signal mode, no watched access may
+ * be in progress on another thread while this runs.
+ */
+void hwbp_session_close(struct hwbp_session *s);
+
+/*
+ * hwbp_session_backend() - the backend in use: "perf"; a static string.
+ */
+const char *hwbp_session_backend(const struct hwbp_session *s);
+
+/*
+ * Per-point options; declare with HWBP_OPTS(hwbp_watch_opts, name, ...).
+ * @label:    a name for log lines and for the caller (copied); default
+ *            "ADDR/LEN:ACCESS"
+ * @user:     the caller's pointer, returned by hwbp_point_user()
+ * @disabled: create the point disabled (it still takes its slots at
+ *            apply, so that enabling it later cannot fail for want of one)
+ */
+struct hwbp_watch_opts {
+	size_t sz;
+	const char *label;
+	void *user;
+	bool disabled;
+};
+
+/*
+ * hwbp_watch() - ask for a watch point on LEN bytes at ADDR in the target
+ * @s:      the session
+ * @addr:   first byte, any alignment; a user address unless the target is
+ *          HWBP_TARGET_SYSTEM
+ * @len:    bytes, 1 or more; split over as many slots as the architecture
+ *          needs (hwbp_arch_plan()); for HWBP_EXEC, every instruction that
+ *          starts in the range traps
+ * @access: HWBP_WRITE, HWBP_RW, HWBP_EXEC, or HWBP_READ (armed as HWBP_RW
+ *          where the CPU has no read-only watchpoint: the point's plan has
+ *          HWBP_PLAN_WIDER_ACCESS and its hits include writes)
+ * @opts:   may be NULL
+ * @out:    the new point, owned by the session
+ *
+ * The point is planned, not installed, until hwbp_session_apply().
+ *
+ * Return: 0; -EINVAL for len 0, a wrapping range, an access outside the
+ * enum, a kernel address for a task target; -ENOMEM.
+ */
+int hwbp_watch(struct hwbp_session *s, uint64_t addr, uint64_t len, enum hwbp_access access,
+	       const struct hwbp_watch_opts *opts, struct hwbp_point **out);
+
+/*
+ * hwbp_point_modify() - move, resize or change the access of a point
+ *
+ * Planned like hwbp_watch(): the point keeps watching its old range until
+ * hwbp_session_apply() succeeds, and goes on watching it if the apply
+ * fails. Slots that change are rewritten in place where the kernel allows
+ * it (PERF_EVENT_IOC_MODIFY_ATTRIBUTES, Linux 4.17), so a move does not
+ * need a spare slot; elsewhere they are closed and reopened. The hit count
+ * carries on across the change.
+ *
+ * Return: 0; -EINVAL as for hwbp_watch().
+ */
+int hwbp_point_modify(struct hwbp_point *pt, uint64_t addr, uint64_t len,
+		      enum hwbp_access access);
+
+/*
+ * hwbp_point_enable() / hwbp_point_disable() - start or stop reporting
+ * hits of an applied point, at once. A disabled point keeps its slots; a
+ * slot shared with another enabled point stays armed but the disabled
+ * point's count does not grow. On a point not yet applied they only set
+ * the state it will be applied with.
+ *
+ * Return: 0; -ESRCH if the target is gone; another negative errno from
+ * the kernel.
+ */
+int hwbp_point_enable(struct hwbp_point *pt);
+int hwbp_point_disable(struct hwbp_point *pt);
+
+/*
+ * hwbp_point_remove() - remove a point at once and free it. Slots no other
+ * point uses are disarmed. Accepts NULL.
+ */
+void hwbp_point_remove(struct hwbp_point *pt);
+
+/*
+ * hwbp_point_count() - hits of the point since it was applied, summed over
+ * its pieces (an access that touches two pieces counts twice), over all
+ * threads of the target, and over forked children with follow_fork.
+ * Exact: read from the kernel's counters, never from the ring buffers.
+ *
+ * Return: 0 and *HITS (0 for a point not applied yet); -ESRCH-free: the
+ * counts of an exited target stay readable; other negative errno.
+ */
+int hwbp_point_count(struct hwbp_point *pt, uint64_t *hits);
+
+/* One thread's count. */
+struct hwbp_thread_count {
+	int32_t tid;
+	uint64_t hits;
+};
+
+/*
+ * hwbp_point_threads() - the point's hits per thread (sessions opened with
+ * per_thread)
+ * @out, @max: room for MAX rows, ordered by tid, rows with 0 hits left out
+ * @n:         rows there are (may exceed MAX: call again with more room)
+ *
+ * A thread that existed when the point was applied has its own exact row
+ * at once. A thread created later (inherited by the kernel from its
+ * creator) gets its own row when it exits (PERF_RECORD_READ with
+ * inherit_stat); until then its hits are in its creator's row. Rows for
+ * THREAD and TID targets are always exact. Hits in forked children
+ * (follow_fork) are in the row of their thread too.
+ *
+ * Return: 0; -EINVAL if the session was not opened with per_thread, or for
+ * a SYSTEM target; other negative errno.
+ */
+int hwbp_point_threads(struct hwbp_point *pt, struct hwbp_thread_count *out, size_t max,
+		       size_t *n);
+
+/*
+ * hwbp_point_plan() - the slots the point uses: once applied, the plan in
+ * force; after hwbp_session_plan() with a change pending, the planned one.
+ * The plan's slot indexes are the planner's; the kernel picks the real
+ * registers. @free_* give the slots of the whole session's pool.
+ *
+ * Return: 0; -ENODATA if the point was never planned.
+ */
+int hwbp_point_plan(const struct hwbp_point *pt, struct hwbp_plan *out);
+
+/* hwbp_point_label() - the point's label; valid while the point lives. */
+const char *hwbp_point_label(const struct hwbp_point *pt);
+
+/* hwbp_point_user() - the user pointer given in struct hwbp_watch_opts. */
+void *hwbp_point_user(const struct hwbp_point *pt);
+
+/*
+ * hwbp_session_plan() - plan every pending change without touching the
+ * target: split each point into slots, share identical slots, and check
+ * that the session's slots fit the CPU's pool (x86-64: 4 shared by
+ * watchpoints and breakpoints).
+ *
+ * Return: 0; -ENOSPC, with a log line giving the slots needed and free
+ * (nothing changes); -EINVAL for a request the architecture cannot hold.
+ */
+int hwbp_session_plan(struct hwbp_session *s);
+
+/*
+ * hwbp_session_apply() - plan, then arm every pending change in the target,
+ * all or nothing: on failure the old state stays installed, and nothing of
+ * the new one is left armed.
+ *
+ * Return: 0; -ENOSPC when the slots do not fit, either by the plan or
+ * because the kernel refused (another user such as a debugger holds slots
+ * in the target): a log line gives the slots needed and the slots found
+ * free by probing; -ESRCH if the target is gone; -EACCES/-EPERM from
+ * kernel policy; -EMFILE if the descriptors needed (slots x threads, x CPUs
+ * in stream mode) exceed the hard RLIMIT_NOFILE (the soft limit is raised
+ * as far as the hard one allows); -EOPNOTSUPP for a request the kernel
+ * cannot express.
+ */
+int hwbp_session_apply(struct hwbp_session *s);
+
+/*
+ * hwbp_session_fd() - a descriptor that becomes readable when
+ * hwbp_session_poll() has something to deliver (an epoll descriptor over
+ * the ring buffers). Owned by the session.
+ *
+ * Return: the descriptor; -EINVAL if the session has no ring buffers
+ * (count mode without per_thread, signal mode).
+ */
+int hwbp_session_fd(struct hwbp_session *s);
+
+/*
+ * hwbp_session_poll() - wait up to TIMEOUT_MS (-1: forever, 0: no wait) for
+ * ring buffer data, then deliver every queued hit to FN and every
+ * notification to the session's notify_fn. FN may be NULL (hits are then
+ * dropped after counting). Records lost by the kernel are added to
+ * hwbp_session_lost().
+ *
+ * Return: 0 (also on timeout and when FN asked to stop); -EINTR if a signal
+ * interrupted the wait; -EINVAL if the session has no ring buffers.
+ */
+int hwbp_session_poll(struct hwbp_session *s, int timeout_ms, hwbp_hit_fn fn, void *arg);
+
+/*
+ * hwbp_session_lost() - hit records the kernel dropped because a ring
+ * buffer was full (PERF_RECORD_LOST), over the session's life, as far as
+ * hwbp_session_poll() has read. hwbp_point_count() still counts them.
+ *
+ * Return: 0 and *LOST.
+ */
+int hwbp_session_lost(struct hwbp_session *s, uint64_t *lost);
+
+/* Log levels, most severe first. */
+enum hwbp_log_level {
+	HWBP_LOG_ERROR = 0,
+	HWBP_LOG_WARN,
+	HWBP_LOG_INFO,
+	HWBP_LOG_DEBUG,
+};
+
+/* hwbp_log_fn - receives one line, without a trailing newline. */
+typedef void (*hwbp_log_fn)(enum hwbp_log_level level, const char *msg, void *arg);
+
+/*
+ * hwbp_set_log() - send the library's log lines to FN (NULL: the default,
+ * which prints errors and warnings to stderr as "libhwbp: MSG")
+ * @old_arg: if not NULL, receives the argument of the old function
+ *
+ * Return: the old function (NULL for the default).
+ * Thread-safety: process-wide; set it before opening sessions.
+ */
+hwbp_log_fn hwbp_set_log(hwbp_log_fn fn, void *arg, void **old_arg);
+
+/* ------------------------------------------------------------------------
+ * Host probe: what this machine and user can do
+ * ------------------------------------------------------------------------ */
+
+/* Whether a backend works here, and why not. */
+struct hwbp_backend_status {
+	bool usable;		/* armed a real watchpoint in a throwaway child */
+	int err;		/* 0, or the negative errno that stopped it */
+	char why[256];		/* when !usable: one line, with the remedy */
+};
+
+/*
+ * What hwbp_host_probe() found.
+ * @sz:            set by the caller to sizeof(struct hwbp_host_info)
+ * @arch:          this host's architecture
+ * @nwatch, @nbreak: debug register slots for data and instructions as the
+ *                 kernel and CPU report them (-1: unknown)
+ * @shared_slots:  watch and break slots come from one pool (x86-64)
+ * @slots_from:    how the counts were found: "perf" (events opened until
+ *                 the kernel said ENOSPC), "dbg_info" (ptrace regsets,
+ *                 arm64 and LoongArch) or "architecture"
+ * @debug_arch:    arm64: the debug architecture from dbg_info bits 15:8
+ *                 (0x6 = v8.0 ... 0xB = v8.9); 0 elsewhere
+ * @perf_event_paranoid: /proc/sys/kernel/perf_event_paranoid, or -100
+ * @ptrace_scope:  Yama's /proc/sys/kernel/yama/ptrace_scope, or -1 without Yama
+ * @root, @cap_perfmon, @cap_sys_admin, @cap_sys_ptrace: effective credentials
+ * @perf, @ptrace: each backend tried for real
+ */
+struct hwbp_host_info {
+	size_t sz;
+	enum hwbp_arch arch;
+	int nwatch, nbreak;
+	bool shared_slots;
+	const char *slots_from;
+	unsigned int debug_arch;
+	int perf_event_paranoid;
+	int ptrace_scope;
+	bool root, cap_perfmon, cap_sys_admin, cap_sys_ptrace;
+	struct hwbp_backend_status perf;
+	struct hwbp_backend_status ptrace;
+};
+
+/*
+ * hwbp_host_probe() - find out what this machine and user can do
+ * @out: filled in; set out->sz = sizeof(*out) first
+ *
+ * Forks short-lived children and arms a real watchpoint in each, once
+ * through perf and once through ptrace, and waits for them (bounded by a
+ * timeout); it changes nothing in the calling process. Not async-signal-
+ * safe; do not call it from several threads at once.
+ *
+ * Return: 0 (a backend that does not work is reported in OUT, not as an
+ * error); -EINVAL if out->sz is too small.
+ */
+int hwbp_host_probe(struct hwbp_host_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HWBP_HWBP_H */

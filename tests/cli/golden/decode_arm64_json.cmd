@@ -1,0 +1,1 @@
+$HWBP decode --arch arm64 --json wvr0=0x1000 wcr0=0x1815 wvr1=0x1008 wcr1=0x75 bvr0=0x400580 bcr0=0x1e5

@@ -1,0 +1,1 @@
+$HWBP encode --arch loongarch64 --json w:0x1004/4 rw:0x2000/8 r:0x3003/1 w:0x4006/2 x:0x120000a2c

@@ -1,0 +1,1 @@
+$HWBP encode --arch x86_64 w:0x1003/6

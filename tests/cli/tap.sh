@@ -1,0 +1,48 @@
+# tap.sh - sourced by tests/cli/*.sh: a small TAP writer and helpers.
+# HWBP is the binary under test (tools/run-tests sets it).
+HWBP=${HWBP:-build/hwbp}
+HWBP_BUILD=${HWBP_BUILD:-$(dirname "$HWBP")}
+tap_n=0
+tap_failed=0
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
+diag() { sed 's/^/# /'; }
+done_testing() { echo "1..$tap_n"; }
+
+# run CMD...: runs it, sets $out, $err and $rc.
+run() {
+	local o e
+	o=$(mktemp) e=$(mktemp)
+	"$@" >"$o" 2>"$e" </dev/null
+	rc=$?
+	out=$(cat "$o") err=$(cat "$e")
+	rm -f "$o" "$e"
+}
+
+# expect_rc NAME RC CMD...: CMD exits with RC.
+expect_rc() {
+	local name=$1 want=$2
+	shift 2
+	run "$@"
+	if [ "$rc" = "$want" ]; then ok "$name"; else
+		not_ok "$name (exit $rc, wanted $want)"; printf '%s\n%s\n' "$out" "$err" | diag; fi
+}
+
+# expect_error NAME RC PATTERN CMD...: CMD exits RC, prints exactly one
+# "hwbp: " line (plus an optional "hint: " line) on stderr matching PATTERN
+# (grep -E), and nothing on stdout.
+expect_error() {
+	local name=$1 want=$2 pat=$3 lines
+	shift 3
+	run "$@"
+	lines=$(printf '%s\n' "$err" | grep -c '^hwbp: ')
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && [ -z "$out" ] &&
+	   printf '%s\n' "$err" | grep -Eq -- "$pat" &&
+	   ! printf '%s\n' "$err" | grep -Evq '^(hwbp|hint): '; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, wanted $want)"
+		printf 'stdout: %s\nstderr: %s\n' "$out" "$err" | diag
+	fi
+}
