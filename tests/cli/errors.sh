@@ -3,7 +3,7 @@
 # documented exit status (2 for a malformed command line, 1 for a request
 # that fails).
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cli/tap.sh
+. tests/cli/tap.bash
 
 expect_error "no command" 2 'missing command' "$HWBP"
 expect_error "unknown command" 2 "unknown command 'frobnicate'" "$HWBP" frobnicate

@@ -2,7 +2,7 @@
 # info.sh - hwbp info on this machine: the arch, the slot counts as the
 # kernel reports them, and both backends tried for real.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cli/tap.sh
+. tests/cli/tap.bash
 
 run "$HWBP" info --json
 if [ "$rc" = 0 ]; then ok "info --json exits 0"; else not_ok "info --json exits 0 ($rc)"; fi

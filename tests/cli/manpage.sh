@@ -2,7 +2,7 @@
 # manpage.sh - the man page lists exactly the options that --help shows,
 # and it renders without warnings.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cli/tap.sh
+. tests/cli/tap.bash
 
 help_opts=$(for c in $("$HWBP" help | awk '/^  [a-z]/{print $1}'); do
 	"$HWBP" help "$c" | grep -oE -- '--[a-z][a-z-]+'; done | sort -u)

@@ -1,4 +1,4 @@
-# tap.sh - sourced by tests/cli/*.sh: a small TAP writer and helpers.
+# tap.bash - sourced by tests/cli/*.sh: a small TAP writer and helpers.
 # HWBP is the binary under test (tools/run-tests sets it).
 HWBP=${HWBP:-build/hwbp}
 HWBP_BUILD=${HWBP_BUILD:-$(dirname "$HWBP")}
