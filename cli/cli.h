@@ -38,7 +38,8 @@ struct cli_cmd {
 };
 
 /* Every command's table entry. */
-extern const struct cli_cmd cli_cmd_encode, cli_cmd_decode, cli_cmd_info, cli_cmd_help;
+extern const struct cli_cmd cli_cmd_watch, cli_cmd_stat, cli_cmd_encode, cli_cmd_decode, cli_cmd_info,
+	cli_cmd_help;
 
 const struct cli_cmd *cli_cmd_find(const char *name, bool *ambiguous);
 const struct cli_cmd *const *cli_cmds(void);

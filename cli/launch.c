@@ -110,3 +110,178 @@ int launch_start_error(const char *cmd, int err)
 	cli_error(NULL, "cannot start command '%s': %s", cmd, strerror(-err));
 	return CLI_CMD_NOEXEC;
 }
+
+/* --- running a launched command up to its libraries ------------------------ */
+
+#if defined(__x86_64__)
+#include <sys/user.h>
+/* int3; the trap leaves the pc one byte past it. */
+#define LAUNCH_TRAP_INSN 0xccu
+#define LAUNCH_TRAP_MASK 0xffu
+#define LAUNCH_TRAP_PC_ADJ 1
+static int get_pc(pid_t pid, uint64_t *pc)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &r))
+		return -errno;
+	*pc = r.rip;
+	return 0;
+}
+
+static int set_pc(pid_t pid, uint64_t pc)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &r))
+		return -errno;
+	r.rip = pc;
+	return ptrace(PTRACE_SETREGS, pid, NULL, &r) ? -errno : 0;
+}
+#elif defined(__aarch64__)
+#include <asm/ptrace.h>
+#include <elf.h>
+#include <sys/uio.h>
+/* brk #0; the trap leaves the pc on it. */
+#define LAUNCH_TRAP_INSN 0xd4200000u
+#define LAUNCH_TRAP_MASK 0xffffffffu
+#define LAUNCH_TRAP_PC_ADJ 0
+static int regs_io(pid_t pid, struct user_pt_regs *r, int req)
+{
+	struct iovec iov = { r, sizeof(*r) };
+
+	return ptrace(req, pid, (void *)NT_PRSTATUS, &iov) ? -errno : 0;
+}
+
+static int get_pc(pid_t pid, uint64_t *pc)
+{
+	struct user_pt_regs r;
+	int err = regs_io(pid, &r, PTRACE_GETREGSET);
+
+	if (!err)
+		*pc = r.pc;
+	return err;
+}
+
+static int set_pc(pid_t pid, uint64_t pc)
+{
+	struct user_pt_regs r;
+	int err = regs_io(pid, &r, PTRACE_GETREGSET);
+
+	if (err)
+		return err;
+	r.pc = pc;
+	return regs_io(pid, &r, PTRACE_SETREGSET);
+}
+#endif
+
+#ifdef LAUNCH_TRAP_INSN
+static int poke_trap(pid_t pid, uint64_t addr, long *saved)
+{
+	long word;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)addr, NULL);
+	if (errno)
+		return -errno;
+	*saved = word;
+	word = (long)(((unsigned long)word & ~(unsigned long)LAUNCH_TRAP_MASK) | LAUNCH_TRAP_INSN);
+	return ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)word) ? -errno : 0;
+}
+
+/* See launch.h. */
+int launch_until_libs(pid_t pid, uint64_t dl_debug_state, uint64_t entry)
+{
+	uint64_t at[2] = { dl_debug_state, entry };
+	long saved[2];
+	bool poked[2] = { false, false };
+	uint64_t pc;
+	int status, err, sig = 0, which = -1;
+
+	/* Standing on one of the stops: step off it before re-planting. */
+	err = get_pc(pid, &pc);
+	if (err)
+		return err;
+	if (pc == at[0] || pc == at[1]) {
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL))
+			return -errno;
+		if (waitpid(pid, &status, 0) < 0 || !WIFSTOPPED(status))
+			return -ECHILD;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!at[i] || (i == 1 && at[1] == at[0]))
+			continue;
+		err = poke_trap(pid, at[i], &saved[i]);
+		if (err)
+			goto restore;
+		poked[i] = true;
+	}
+	for (;;) {
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig)) {
+			err = -errno;
+			goto restore;
+		}
+		if (waitpid(pid, &status, 0) < 0) {
+			err = -errno;
+			goto restore;
+		}
+		if (!WIFSTOPPED(status)) {
+			/* It ended before reaching its entry point. */
+			return -ESRCH;
+		}
+		sig = WSTOPSIG(status);
+		if (sig != SIGTRAP)
+			continue;	/* its own signal: pass it on */
+		sig = 0;
+		err = get_pc(pid, &pc);
+		if (err)
+			goto restore;
+		pc -= LAUNCH_TRAP_PC_ADJ;
+		for (int i = 0; i < 2; i++)
+			if (poked[i] && pc == at[i])
+				which = i;
+		if (which >= 0)
+			break;
+	}
+	err = set_pc(pid, pc);
+restore:
+	for (int i = 0; i < 2; i++)
+		if (poked[i])
+			ptrace(PTRACE_POKETEXT, pid, (void *)at[i], (void *)saved[i]);
+	if (err)
+		return err;
+	return which == 1 ? 1 : 0;
+}
+#else
+/* See launch.h. */
+int launch_until_libs(pid_t pid, uint64_t dl_debug_state, uint64_t entry)
+{
+	(void)pid;
+	(void)dl_debug_state;
+	(void)entry;
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* See launch.h. */
+uint64_t launch_entry(pid_t pid)
+{
+	char path[64];
+	uint64_t av[2];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	while (fread(av, sizeof(av), 1, f) == 1) {
+		if (av[0] == 9 /* AT_ENTRY */) {
+			fclose(f);
+			return av[1];
+		}
+		if (av[0] == 0)
+			break;
+	}
+	fclose(f);
+	return 0;
+}

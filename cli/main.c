@@ -5,6 +5,8 @@
 #include <string.h>
 
 static const struct cli_cmd *const cli_table[] = {
+	&cli_cmd_watch,
+	&cli_cmd_stat,
 	&cli_cmd_info,
 	&cli_cmd_encode,
 	&cli_cmd_decode,

@@ -36,6 +36,10 @@
 #define NT_LOONGARCH_HW_WATCH 0xa06
 #endif
 
+#ifndef TRAP_HWBKPT
+#define TRAP_HWBKPT 4 /* the loong64 glibc headers lack it; the kernel's value */
+#endif
+
 #define PROBE_WRITES 3
 
 /* Written by the probe children; its address is the same in parent and

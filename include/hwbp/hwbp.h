@@ -158,7 +158,8 @@ struct hwbp_pool hwbp_arch_pool(enum hwbp_arch arch);
  * @flags:            HWBP_PLAN_* bits
  * @nslots, @slots:   the slots, lowest address first
  * @need_watch, @need_break: slots of each type needed (also filled when
- *                    the plan is refused with -ENOSPC)
+ *                    the plan is refused with -ENOSPC; UINT_MAX stands for
+ *                    any larger count)
  * @free_watch, @free_break: slots of each type that were free (x86-64:
  *                    both give the shared pool)
  */
@@ -275,10 +276,21 @@ int hwbp_arch_encode(struct hwbp_regs *regs, const struct hwbp_slot *slots,
  * @n:      number of slots written
  * @why:    on -EINVAL, one line saying which register and what is wrong
  *
+ * A slot is enabled by x86 Ln or Gn, arm64 E, LoongArch any PLV bit. A
+ * slot's @addr/@len is the range it watches: arm64 WVR plus the BAS offset
+ * (or the 2^MASK block), LoongArch addr (or, with a nonzero mask, the
+ * block the mask leaves, address bits under it ignored).
+ *
  * Return: 0; -EINVAL for a reserved or invalid encoding (x86 R/W=10 I/O,
  * exec with LEN != 0, a data address misaligned for its length; arm64
- * BAS not contiguous, LSC 0 on an enabled watchpoint, MASK 1 or 2;
- * LoongArch ...), -ENOSPC if more than MAX slots are enabled.
+ * BAS not contiguous, LSC 0 on an enabled watchpoint, MASK 1 or 2, MASK 3+
+ * with BAS != 0xff, breakpoint BAS other than 0xf, WVR/BVR RES0 bits,
+ * linked or context slots; LoongArch a DB ctrl with neither LoadEn nor
+ * StoreEn, DMOnly, LCL or virtualization bits, reserved bits, a DB address
+ * misaligned for its Size or an IB address not 4-aligned when mask is 0, a
+ * mask that is not a run of low bits, is below a doubleword (DB) or word
+ * (IB), or spans more than 2 GiB, a DB mask with Size != 8 bytes),
+ * -ENOSPC if more than MAX slots are enabled.
  */
 int hwbp_arch_decode(const struct hwbp_regs *regs, struct hwbp_slot *out,
 		     unsigned int max, unsigned int *n, char *why, size_t whylen);
@@ -300,6 +312,12 @@ struct hwbp_hitset {
 
 /*
  * hwbp_arch_hits() - model the CPU: which armed slots an access fires
+ *
+ * The access is made by user code (CPL 3, EL0, PLV3): an arm64 slot whose
+ * PAC/PMC leaves out EL0, or a LoongArch slot without PLV3, does not fire.
+ * LoongArch accesses that are not naturally aligned 1, 2, 4 or 8 bytes are
+ * modelled as the bytes they touch, split at doubleword boundaries.
+ *
  * @regs:   armed register values (as hwbp_arch_encode() writes them)
  * @addr:   first byte accessed (for HWBP_EXEC: the instruction's address)
  * @size:   bytes accessed (1..16; ignored for HWBP_EXEC)
@@ -506,7 +524,9 @@ typedef void (*hwbp_notify_fn)(const struct hwbp_notify *n, void *arg);
  * @kernel:      also report accesses made in kernel mode (e.g. read(2)
  *               writing into a watched buffer); needs CAP_PERFMON at
  *               perf_event_paranoid 2. Required for kernel addresses.
- * @per_thread:  keep counts per thread for hwbp_point_threads()
+ * @per_thread:  keep counts per thread for hwbp_point_threads() (not with
+ *               the SYSTEM target; not with signal mode on SELF:
+ *               -EOPNOTSUPP)
  * @sample:      stream mode: HWBP_SAMPLE_* bits
  * @sample_regs_user: HWBP_SAMPLE_REGS: the kernel's register mask (bit N
  *               is register N of asm/perf_regs.h); 0 means all general
@@ -650,8 +670,8 @@ void hwbp_point_remove(struct hwbp_point *pt);
  * threads of the target, and over forked children with follow_fork.
  * Exact: read from the kernel's counters, never from the ring buffers.
  *
- * Return: 0 and *HITS (0 for a point not applied yet); -ESRCH-free: the
- * counts of an exited target stay readable; other negative errno.
+ * Return: 0 and *HITS (0 for a point not applied yet); a negative errno
+ * from the kernel. The counts of an exited target stay readable.
  */
 int hwbp_point_count(struct hwbp_point *pt, uint64_t *hits);
 
@@ -667,15 +687,17 @@ struct hwbp_thread_count {
  * @out, @max: room for MAX rows, ordered by tid, rows with 0 hits left out
  * @n:         rows there are (may exceed MAX: call again with more room)
  *
- * A thread that existed when the point was applied has its own exact row
- * at once. A thread created later (inherited by the kernel from its
- * creator) gets its own row when it exits (PERF_RECORD_READ with
- * inherit_stat); until then its hits are in its creator's row. Rows for
- * THREAD and TID targets are always exact. Hits in forked children
- * (follow_fork) are in the row of their thread too.
+ * THREAD and TID targets: read from the kernel's counter, exact.
+ * SELF and PID targets: the kernel folds the hits of threads created after
+ * apply into their creator's counter, so rows are counted from one small
+ * ring buffer record per hit instead (count mode: this call reads the
+ * buffers; stream mode: rows are as of the last hwbp_session_poll()). They
+ * are exact unless records were lost: check hwbp_session_lost(), call this
+ * or hwbp_session_poll() often enough, or raise buffer_pages. Hits in
+ * forked children (follow_fork) have rows under their own tids.
  *
- * Return: 0; -EINVAL if the session was not opened with per_thread, or for
- * a SYSTEM target; other negative errno.
+ * Return: 0; -EINVAL if the session was not opened with per_thread;
+ * -ENOMEM; other negative errno from the kernel.
  */
 int hwbp_point_threads(struct hwbp_point *pt, struct hwbp_thread_count *out, size_t max,
 		       size_t *n);

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/* cmd_watch.c - hwbp watch: report every access to the watched memory */
+#include "watch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_JSON = 'j', OPT_BACKTRACE = 'g', OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_PID = 'p',
+	OPT_MAX_HITS = 256, OPT_DURATION, OPT_BACKEND, OPT_FOLLOW_FORK,
+};
+
+const struct cli_opt watch_opts[] = {
+	{ "pid", OPT_PID, "<pid>", "attach to a running process (all its threads)" },
+	{ "json", OPT_JSON, NULL, "print JSON Lines: one record per hit, then a summary" },
+	{ "backtrace", OPT_BACKTRACE, NULL, "add a symbolized backtrace to each hit" },
+	{ "max-hits", OPT_MAX_HITS, "<n>", "stop watching after <n> hits" },
+	{ "duration", OPT_DURATION, "<seconds>", "stop watching after <seconds>" },
+	{ "backend", OPT_BACKEND, "<name>", "auto (default), perf or ptrace" },
+	{ "follow-fork", OPT_FOLLOW_FORK, NULL, "watch children the target forks, too" },
+	{ "output", OPT_OUTPUT, "<file>", "write the report to <file> (the command keeps stdout)" },
+	{ "quiet", OPT_QUIET, NULL, "print no hits, only the summary" },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* See watch.h. */
+int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char **argv,
+		struct watch_args *a)
+{
+	bool have_pid = false;
+	char *arg;
+	int c, dashes = -1;
+
+	memset(a, 0, sizeof(*a));
+	a->mode = mode;
+	/* "--" ends hwbp's options: what follows is the command, untouched. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			dashes = i;
+			break;
+		}
+	}
+	if (dashes > 0)
+		argc = dashes;
+	while ((c = cli_getopt(cmd, argc, argv, &arg)) != -1) {
+		uint64_t v;
+
+		switch (c) {
+		case OPT_PID:
+			if (cli_parse_u64(arg, &v) || v == 0 || v > 0x7fffffff) {
+				cli_error("give a process id, e.g. -p 4242", "bad pid '%s'", arg);
+				return -1;
+			}
+			a->pid = (pid_t)v;
+			have_pid = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_BACKTRACE:
+			a->backtrace = true;
+			break;
+		case OPT_QUIET:
+			a->quiet = true;
+			break;
+		case OPT_FOLLOW_FORK:
+			a->follow_fork = true;
+			break;
+		case OPT_OUTPUT:
+			a->output = arg;
+			break;
+		case OPT_MAX_HITS:
+			if (cli_parse_u64(arg, &v) || v == 0) {
+				cli_error("give a positive number, e.g. --max-hits 10",
+					  "bad --max-hits '%s'", arg);
+				return -1;
+			}
+			a->max_hits = v;
+			break;
+		case OPT_DURATION: {
+			char *end;
+			double d = strtod(arg, &end);
+
+			if (*end || end == arg || !(d > 0) || !isfinite(d) || d > 1e9) {
+				cli_error("give seconds, e.g. --duration 2.5", "bad --duration '%s'",
+					  arg);
+				return -1;
+			}
+			a->duration_ms = (uint64_t)(d * 1000.0 + 0.5);
+			if (!a->duration_ms)
+				a->duration_ms = 1;
+			break;
+		}
+		case OPT_BACKEND:
+			if (!strcmp(arg, "auto"))
+				a->backend = HWBP_BACKEND_AUTO;
+			else if (!strcmp(arg, "perf"))
+				a->backend = HWBP_BACKEND_PERF;
+			else if (!strcmp(arg, "ptrace"))
+				a->backend = HWBP_BACKEND_PTRACE;
+			else {
+				cli_error("use auto, perf or ptrace", "unknown backend '%s'", arg);
+				return -1;
+			}
+			break;
+		default:
+			return -1;
+		}
+	}
+	a->specs = argv + optind;
+	a->nspecs = argc - optind;
+	if (dashes > 0) {
+		if (!argv[dashes + 1]) {
+			cli_error("give the command after '--', e.g. -- ./app --port 8080",
+				  "missing command after '--'");
+			return -1;
+		}
+		a->argv = argv + dashes + 1;
+	}
+	if (a->nspecs == 0) {
+		char hint[80];
+
+		snprintf(hint, sizeof(hint), "e.g. hwbp %s w:counter -- ./app", cmd->name);
+		cli_error(hint, "%s needs at least one SPEC", cmd->name);
+		return -1;
+	}
+	if (have_pid && a->argv) {
+		cli_error("use either -p PID or -- COMMAND",
+			  "conflicting options: -p and -- COMMAND");
+		return -1;
+	}
+	if (!have_pid && !a->argv) {
+		cli_error("add -- COMMAND to launch a program, or -p PID to attach",
+			  "%s needs a target", cmd->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct watch_args a;
+
+	if (watch_parse(&cli_cmd_watch, WATCH_WATCH, argc, argv, &a))
+		return CLI_USAGE;
+	return watch_run(&a);
+}
+
+const struct cli_cmd cli_cmd_watch = {
+	.name = "watch",
+	.run = cmd_watch,
+	.synopsis = "watch [options] <spec>... (-- <command> [<arg>...] | -p <pid>)",
+	.summary = "report every access to watched memory, as it happens",
+	.opts = watch_opts,
+	.details =
+		"A SPEC is [<access>:]<location>[/<len>]: access w (default), r, rw or x;\n"
+		"location 0x<addr>, <symbol>, <symbol>+<off>, <object>:<symbol> (e.g.\n"
+		"libfoo.so:table) or a path into a global or static variable\n"
+		"(config.limits[2].max); len defaults to the size of the variable.\n"
+		"\n"
+		"Each hit shows the thread, the accessing instruction as function+offset and\n"
+		"file:line, the kind of access, and the value when it is exactly known.\n"
+		"\n"
+		"Exit status: with -- <command>, the command's own status (128+N if signal\n"
+		"N killed it), 125 if hwbp failed, 126/127 if the command could not be run;\n"
+		"with -p, 0 after a clean detach, 1 if the request failed, 2 for a bad\n"
+		"command line.\n"
+		"\n"
+		"Example: hwbp watch w:config.limit -- ./server --port 8080\n",
+};

@@ -1,0 +1,914 @@
+// SPDX-License-Identifier: MIT
+/*
+ * watch.c - the engine behind hwbp watch and hwbp stat
+ *
+ * Launch (or find) the target, resolve each SPEC in its real address space,
+ * arm one libhwbp session, let the target run, and turn the session's hit
+ * records into lines (text or JSON Lines) or tables.
+ */
+#include "watch.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "sym/sym.h"
+
+#define WATCH_MAX_SPECS 32
+#define WATCH_MAX_FRAMES 64
+#define WATCH_MAX_SITES 4096
+
+static volatile sig_atomic_t watch_stop_sig;
+
+static void watch_on_signal(int sig)
+{
+	watch_stop_sig = sig;
+}
+
+/* Per SPEC: what it resolved to, and what the run saw. */
+struct watch_spec {
+	struct cli_spec sp;
+	struct hwbp_sym_loc loc;
+	bool resolved;
+	enum hwbp_access arm;		/* what is asked of the library */
+	struct hwbp_point *pt;
+	uint64_t hits;			/* records reported for it */
+	uint64_t filtered;		/* writes dropped from an x86 r: watch */
+};
+
+/* stat: hits by accessing instruction and by thread. */
+struct watch_site {
+	int spec;
+	uint64_t ip;
+	int32_t tid;			/* 0 in the per-location rows */
+	uint64_t hits;
+};
+
+struct watch {
+	const struct watch_args *args;
+	FILE *out;
+	struct hwbp_sym_ctx *sym;
+	struct hwbp_session *s;
+	enum hwbp_arch arch;
+	struct watch_spec spec[WATCH_MAX_SPECS];
+	int nspec;
+	pid_t pid;
+	bool launched;
+	uint64_t hits;			/* records reported */
+	uint64_t t0;			/* CLOCK_MONOTONIC at arming, ns */
+	bool done;			/* --max-hits reached */
+	struct watch_site *sites;
+	size_t nsites;
+	bool sites_full;
+	bool color;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The default length of a numeric SPEC, as perf's mem: events. */
+static uint64_t addr_default_len(enum hwbp_arch arch, enum hwbp_access access)
+{
+	if (access != HWBP_EXEC)
+		return 4;
+	return arch == HWBP_ARCH_X86_64 ? 1 : 4;
+}
+
+/*
+ * Resolve one SPEC in the target. Returns 0, -EAGAIN when it may resolve
+ * once more libraries are loaded (launch only), or a negative errno after
+ * reporting the error.
+ */
+static int resolve_spec(struct watch *w, struct watch_spec *ws, bool final)
+{
+	char why[320] = "";
+	int err;
+
+	if (ws->sp.is_addr) {
+		ws->loc.addr = ws->sp.addr;
+		ws->loc.kind = HWBP_SYM_ADDR;
+		ws->loc.len = 0;
+	} else {
+		err = hwbp_sym_resolve(w->sym, ws->sp.location, &ws->loc, why, sizeof(why));
+		if (err == -ENOENT && !final)
+			return -EAGAIN;
+		if (err == -ENODATA) {
+			cli_error("rebuild it with symbols (-g), or give a numeric address",
+				  "cannot resolve '%s': %s", ws->sp.text,
+				  why[0] ? why : "the binary is stripped");
+			return err;
+		}
+		if (err) {
+			char sugg[256] = "";
+			char hint[300];
+
+			if (err == -ENOENT && !strpbrk(ws->sp.location, ".[:+") &&
+			    hwbp_sym_suggest(w->sym, ws->sp.location, sugg, sizeof(sugg)) > 0)
+				snprintf(hint, sizeof(hint), "did you mean %s?", sugg);
+			else
+				snprintf(hint, sizeof(hint),
+					 "check the name with nm or gdb; a library's symbol is "
+					 "OBJECT:SYMBOL, e.g. libfoo.so:table");
+			if (err == -ENOENT && !why[0])
+				snprintf(why, sizeof(why), "no symbol '%s'", ws->sp.location);
+			cli_error(hint, "cannot resolve '%s': %s", ws->sp.text,
+				  why[0] ? why : strerror(-err));
+			return err;
+		}
+	}
+	/* A function without an access means "break when it runs". */
+	if (ws->loc.kind == HWBP_SYM_FUNC && !ws->sp.access_given)
+		ws->sp.access = HWBP_EXEC;
+	if (!ws->sp.len) {
+		if (ws->sp.access == HWBP_EXEC)
+			ws->loc.len = addr_default_len(w->arch, HWBP_EXEC);
+		else if (!ws->loc.len)
+			ws->loc.len = addr_default_len(w->arch, ws->sp.access);
+	} else {
+		ws->loc.len = ws->sp.len;
+	}
+	ws->arm = ws->sp.access;
+	ws->resolved = true;
+	return 0;
+}
+
+/* --- reporting hits -------------------------------------------------------- */
+
+/* The user registers of a hit, indexed by perf register number. */
+static unsigned int hit_regs(const struct hwbp_hit *h, uint64_t *regs, unsigned int max)
+{
+	unsigned int n = 0, k = 0;
+
+	if (!h->regs || !h->regs_abi)
+		return 0;
+	memset(regs, 0, max * sizeof(*regs));
+	for (unsigned int bit = 0; bit < 64 && k < h->nr_regs; bit++) {
+		if (!(h->regs_mask >> bit & 1))
+			continue;
+		if (bit < max) {
+			regs[bit] = h->regs[k];
+			n = bit + 1;
+		}
+		k++;
+	}
+	return n;
+}
+
+struct hit_view {
+	uint64_t insn_ip;		/* the accessing instruction */
+	bool have_insn;
+	struct hwbp_sym_insn insn;
+	struct hwbp_sym_where where;
+	bool have_value;
+	uint64_t value;
+	enum hwbp_access kind;		/* what the instruction did */
+};
+
+/*
+ * Explain a hit: the accessing instruction (on x86 a data watchpoint traps
+ * after it, so decode forward from the function start to the instruction
+ * that ends at the reported ip), its access kind, and the value written
+ * when it is exactly known.
+ */
+static void explain_hit(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
+			struct hit_view *v)
+{
+	struct hwbp_sym_where fw;
+	uint64_t regs[40];
+	unsigned int nregs;
+
+	memset(v, 0, sizeof(*v));
+	v->insn_ip = h->ip;
+	v->kind = ws->arm == HWBP_EXEC ? HWBP_EXEC : h->access;
+	if (ws->arm == HWBP_EXEC)
+		goto where;
+	if (w->arch == HWBP_ARCH_X86_64) {
+		if (!hwbp_sym_addr_info(w->sym, h->ip, &fw) && fw.has_func &&
+		    fw.func_start < h->ip &&
+		    !hwbp_sym_insn_before(w->sym, fw.func_start, h->ip, &v->insn)) {
+			v->have_insn = true;
+			v->insn_ip = v->insn.addr;
+		} else if (!hwbp_sym_addr_info(w->sym, h->ip - 1, &fw) && fw.has_func &&
+			   fw.func_start < h->ip &&
+			   !hwbp_sym_insn_before(w->sym, fw.func_start, h->ip, &v->insn)) {
+			/* The trap ip is past the end of the function. */
+			v->have_insn = true;
+			v->insn_ip = v->insn.addr;
+		}
+	} else if (!hwbp_sym_insn_at(w->sym, h->ip, &v->insn)) {
+		v->have_insn = true;
+	}
+	if (v->have_insn && v->insn.access)
+		v->kind = v->insn.access;
+	nregs = hit_regs(h, regs, sizeof(regs) / sizeof(regs[0]));
+	if (v->have_insn && nregs && v->insn.access == HWBP_WRITE && v->insn.nmem == 1 &&
+	    v->insn.value_src != HWBP_SYM_VALUE_UNKNOWN) {
+		uint64_t ea, val;
+		unsigned int size = v->insn.mem[0].size;
+
+		/* Exactly known only when the store covers the watched piece
+		 * from its first byte: then the piece holds the low bytes. */
+		if (!hwbp_sym_insn_ea(&v->insn, 0, regs, nregs, &ea) &&
+		    !hwbp_sym_insn_value(&v->insn, regs, nregs, &val) && size &&
+		    ea <= ws->loc.addr && ea + size >= ws->loc.addr + ws->loc.len &&
+		    ws->loc.len <= 8) {
+			uint64_t shift = (ws->loc.addr - ea) * 8;
+
+			val = shift >= 64 ? 0 : val >> shift;
+			if (ws->loc.len < 8)
+				val &= (UINT64_C(1) << (ws->loc.len * 8)) - 1;
+			v->value = val;
+			v->have_value = true;
+		}
+	}
+where:
+	if (hwbp_sym_addr_info(w->sym, v->insn_ip, &v->where))
+		memset(&v->where, 0, sizeof(v->where));
+}
+
+/* The value as the user thinks of it: signed where DWARF says so. */
+static void value_text(const struct watch_spec *ws, uint64_t v, char *buf, size_t len)
+{
+	if (ws->loc.has_type && ws->loc.enc == HWBP_SYM_ENC_SIGNED && ws->loc.len <= 8 &&
+	    ws->loc.len == ws->loc.enc_size) {
+		unsigned int bits = (unsigned int)ws->loc.len * 8;
+		int64_t s = bits == 64 ? (int64_t)v :
+			    (int64_t)(v << (64 - bits)) >> (64 - bits);
+
+		snprintf(buf, len, "%" PRId64, s);
+	} else {
+		snprintf(buf, len, "%" PRIu64, v);
+	}
+}
+
+static unsigned int hit_stack(struct watch *w, const struct hwbp_hit *h, const struct hit_view *v,
+			      uint64_t *ips, unsigned int max)
+{
+	unsigned int n = 0;
+
+	/* DWARF unwinding of the sampled stack works without frame pointers;
+	 * the kernel's frame-pointer chain is the fallback. */
+	if (h->stack && h->stack_size && h->regs) {
+		uint64_t regs[40];
+		unsigned int nregs = hit_regs(h, regs, sizeof(regs) / sizeof(regs[0]));
+
+		if (nregs && hwbp_sym_unwind(w->sym, regs, h->stack, h->stack_size, h->sp, ips, max,
+					     &n))
+			n = 0;
+	}
+	if (n < 2 && h->nr_ips) {
+		n = h->nr_ips < max ? h->nr_ips : max;
+		memcpy(ips, h->ips, n * sizeof(*ips));
+	}
+	/* The first frame is the accessing instruction itself. */
+	if (n)
+		ips[0] = v->insn_ip;
+	return n;
+}
+
+static void print_hit_json(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
+			   const struct hit_view *v)
+{
+	struct json j;
+
+	json_begin(&j, w->out);
+	json_str(&j, "type", "hit");
+	json_str(&j, "spec", ws->sp.text);
+	json_hex(&j, "addr", h->addr);
+	json_uint(&j, "len", h->len);
+	json_str(&j, "access", hwbp_access_name(v->kind));
+	json_int(&j, "pid", h->pid);
+	json_int(&j, "tid", h->tid);
+	if (h->cpu >= 0)
+		json_int(&j, "cpu", h->cpu);
+	if (h->time_ns)
+		json_uint(&j, "time_ns", h->time_ns);
+	json_hex(&j, "ip", v->insn_ip);
+	if (v->where.has_func) {
+		json_str(&j, "func", v->where.func);
+		json_uint(&j, "offset", v->where.offset);
+	}
+	if (v->where.has_line) {
+		json_str(&j, "file", v->where.file);
+		json_uint(&j, "line", v->where.line);
+	}
+	if (v->have_value)
+		json_hex(&j, "value", v->value);
+	if (w->args->backtrace) {
+		uint64_t ips[WATCH_MAX_FRAMES];
+		unsigned int n = hit_stack(w, h, v, ips, WATCH_MAX_FRAMES);
+
+		json_arr_open(&j, "stack");
+		for (unsigned int i = 0; i < n; i++) {
+			struct hwbp_sym_where fw;
+
+			json_obj_open(&j, NULL);
+			json_hex(&j, "ip", ips[i]);
+			/* Return addresses point after the call: look up ip-1. */
+			if (!hwbp_sym_addr_info(w->sym, i ? ips[i] - 1 : ips[i], &fw)) {
+				if (fw.has_func)
+					json_str(&j, "func", fw.func);
+				if (fw.has_line) {
+					json_str(&j, "file", fw.file);
+					json_uint(&j, "line", fw.line);
+				}
+			}
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+	}
+	json_end(&j);
+}
+
+static void print_hit_text(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
+			   const struct hit_view *v)
+{
+	char where[600] = "", val[64] = "";
+	double t = h->time_ns && h->time_ns >= w->t0 ? (double)(h->time_ns - w->t0) / 1e9 : 0;
+
+	if (v->where.has_func)
+		snprintf(where, sizeof(where), "%s+%" PRIu64, v->where.func, v->where.offset);
+	else
+		snprintf(where, sizeof(where), "0x%" PRIx64, v->insn_ip);
+	if (v->where.has_line) {
+		size_t l = strlen(where);
+
+		snprintf(where + l, sizeof(where) - l, " (%s:%u)", v->where.file, v->where.line);
+	}
+	if (v->have_value) {
+		char num[32];
+
+		value_text(ws, v->value, num, sizeof(num));
+		snprintf(val, sizeof(val), "  = %s", num);
+	}
+	fprintf(w->out, "%s%10.6f%s  %-16s  tid %-7d %-2s  %s%s\n", w->color ? "\033[2m" : "", t,
+		w->color ? "\033[0m" : "", ws->sp.text, h->tid, hwbp_access_name(v->kind), where,
+		val);
+	if (w->args->backtrace) {
+		uint64_t ips[WATCH_MAX_FRAMES];
+		unsigned int n = hit_stack(w, h, v, ips, WATCH_MAX_FRAMES);
+
+		for (unsigned int i = 1; i < n; i++) {
+			struct hwbp_sym_where fw;
+
+			if (hwbp_sym_addr_info(w->sym, ips[i] - 1, &fw))
+				memset(&fw, 0, sizeof(fw));
+			fprintf(w->out, "%38s0x%-14" PRIx64 " %s", "", ips[i],
+				fw.has_func ? fw.func : "??");
+			if (fw.has_line)
+				fprintf(w->out, " (%s:%u)", fw.file, fw.line);
+			fputc('\n', w->out);
+		}
+	}
+}
+
+static void count_site(struct watch *w, int spec, uint64_t ip, int32_t tid)
+{
+	for (size_t i = 0; i < w->nsites; i++) {
+		if (w->sites[i].spec == spec && w->sites[i].ip == ip && w->sites[i].tid == tid) {
+			w->sites[i].hits++;
+			return;
+		}
+	}
+	if (w->nsites == WATCH_MAX_SITES) {
+		w->sites_full = true;
+		return;
+	}
+	w->sites[w->nsites++] = (struct watch_site){ spec, ip, tid, 1 };
+}
+
+static int on_hit(const struct hwbp_hit *h, void *arg)
+{
+	struct watch *w = arg;
+	struct watch_spec *ws = hwbp_point_user(h->point);
+	struct hit_view v;
+
+	if (!ws || w->done)
+		return 0;
+	explain_hit(w, ws, h, &v);
+	/* x86 has no read-only watchpoint: an r: watch is armed rw, and the
+	 * pure writes are dropped here, told apart by the decoded insn. */
+	if (ws->sp.access == HWBP_READ && v.kind == HWBP_WRITE) {
+		ws->filtered++;
+		return 0;
+	}
+	if (ws->sp.access == HWBP_READ && !v.have_insn && w->arch == HWBP_ARCH_X86_64)
+		v.kind = HWBP_RW;
+	ws->hits++;
+	w->hits++;
+	if (w->args->mode == WATCH_STAT) {
+		count_site(w, (int)(ws - w->spec), v.insn_ip, 0);
+		count_site(w, (int)(ws - w->spec), 0, h->tid);
+	} else if (!w->args->quiet) {
+		if (w->args->json)
+			print_hit_json(w, ws, h, &v);
+		else
+			print_hit_text(w, ws, h, &v);
+	}
+	if (w->args->max_hits && w->hits >= w->args->max_hits) {
+		w->done = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* --- the run --------------------------------------------------------------- */
+
+static int arm_specs(struct watch *w, bool *pending)
+{
+	int err;
+
+	*pending = false;
+	for (int i = 0; i < w->nspec; i++) {
+		struct watch_spec *ws = &w->spec[i];
+
+		if (ws->pt)
+			continue;
+		if (!ws->resolved) {
+			*pending = true;
+			continue;
+		}
+		HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
+		err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		if (err) {
+			cli_error(NULL, "cannot watch '%s' at 0x%" PRIx64 "/%" PRIu64 ": %s",
+				  ws->sp.text, ws->loc.addr, ws->loc.len, strerror(-err));
+			return err;
+		}
+	}
+	err = hwbp_session_apply(w->s);
+	if (err == -ENOSPC) {
+		struct hwbp_plan plan = { 0 };
+		unsigned int need = 0;
+
+		for (int i = 0; i < w->nspec; i++) {
+			if (w->spec[i].pt && !hwbp_point_plan(w->spec[i].pt, &plan))
+				need += plan.nslots;
+		}
+		char names[300] = "";
+
+		for (int i = 0; i < w->nspec; i++) {
+			size_t l = strlen(names);
+
+			if (w->spec[i].pt)
+				snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
+					 w->spec[i].sp.text);
+		}
+		cli_error("watch fewer or shorter ranges, or aligned ones (see hwbp encode)",
+			  "cannot watch %s: needs %u debug registers, %u free", names, need,
+			  plan.free_watch);
+		return err;
+	}
+	if (err) {
+		const char *hint = NULL;
+
+		if (err == -EACCES || err == -EPERM)
+			hint = "run as root, or lower kernel.perf_event_paranoid (sysctl), or grant "
+			       "CAP_PERFMON";
+		cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
+	}
+	return err;
+}
+
+static int open_session(struct watch *w)
+{
+	const struct watch_args *a = w->args;
+	HWBP_OPTS(hwbp_session_opts, so, .target = HWBP_TARGET_PID, .pid = w->pid,
+		  .delivery = HWBP_DELIVER_STREAM, .backend = a->backend,
+		  .follow_fork = a->follow_fork);
+	int err;
+
+	if (a->mode == WATCH_WATCH) {
+		so.sample = HWBP_SAMPLE_REGS;
+		if (a->backtrace)
+			so.sample |= HWBP_SAMPLE_CALLCHAIN | HWBP_SAMPLE_STACK;
+	}
+	err = hwbp_session_open(&so, &w->s);
+	if (err) {
+		const char *hint = NULL;
+
+		if (err == -EACCES || err == -EPERM)
+			hint = "run as root, lower kernel.perf_event_paranoid with sysctl, grant "
+			       "CAP_PERFMON, or use --backend ptrace";
+		else if (err == -EOPNOTSUPP && a->backend == HWBP_BACKEND_PTRACE)
+			hint = "use --backend perf";
+		else if (err == -EOPNOTSUPP)
+			hint = "this kernel or CPU has no breakpoint PMU (see hwbp info)";
+		else if (err == -ESRCH)
+			hint = "check the pid with ps";
+		cli_error(hint, "cannot watch process %d: %s", (int)w->pid, strerror(-err));
+	}
+	return err;
+}
+
+static void print_summary(struct watch *w, uint64_t dur_ns)
+{
+	uint64_t lost = 0;
+
+	hwbp_session_lost(w->s, &lost);
+	if (w->args->json) {
+		struct json j;
+
+		json_begin(&j, w->out);
+		json_str(&j, "type", "summary");
+		json_uint(&j, "hits", w->hits);
+		json_uint(&j, "lost", lost);
+		json_uint(&j, "duration_ns", dur_ns);
+		json_arr_open(&j, "points");
+		for (int i = 0; i < w->nspec; i++) {
+			struct watch_spec *ws = &w->spec[i];
+			uint64_t count = 0;
+
+			json_obj_open(&j, NULL);
+			json_str(&j, "spec", ws->sp.text);
+			if (ws->resolved) {
+				json_hex(&j, "addr", ws->loc.addr);
+				json_uint(&j, "len", ws->loc.len);
+			}
+			json_uint(&j, "hits", ws->hits);
+			if (ws->pt && !hwbp_point_count(ws->pt, &count))
+				json_uint(&j, "count", count);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_end(&j);
+		return;
+	}
+	fprintf(w->out, "%" PRIu64 " hit%s, %" PRIu64 " lost, %.3f s\n", w->hits,
+		w->hits == 1 ? "" : "s", lost, (double)dur_ns / 1e9);
+	if (w->nspec > 1 || lost)
+		for (int i = 0; i < w->nspec; i++)
+			fprintf(w->out, "  %-24s %" PRIu64 "\n", w->spec[i].sp.text, w->spec[i].hits);
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct watch_site *x = a, *y = b;
+
+	if (x->spec != y->spec)
+		return x->spec < y->spec ? -1 : 1;
+	if (x->hits != y->hits)
+		return x->hits > y->hits ? -1 : 1;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static void print_stat(struct watch *w, uint64_t dur_ns)
+{
+	uint64_t lost = 0;
+
+	hwbp_session_lost(w->s, &lost);
+	qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
+	for (int i = 0; i < w->nspec; i++) {
+		struct watch_spec *ws = &w->spec[i];
+		uint64_t count = ws->hits;
+
+		if (w->args->json) {
+			struct json j;
+
+			json_begin(&j, w->out);
+			json_str(&j, "type", "stat");
+			json_str(&j, "spec", ws->sp.text);
+			if (ws->resolved) {
+				json_hex(&j, "addr", ws->loc.addr);
+				json_uint(&j, "len", ws->loc.len);
+			}
+			json_uint(&j, "hits", count);
+			json_arr_open(&j, "locations");
+			for (size_t k = 0; k < w->nsites; k++) {
+				const struct watch_site *st = &w->sites[k];
+				struct hwbp_sym_where fw;
+
+				if (st->spec != i || st->tid)
+					continue;
+				json_obj_open(&j, NULL);
+				json_hex(&j, "ip", st->ip);
+				if (!hwbp_sym_addr_info(w->sym, st->ip, &fw)) {
+					if (fw.has_func) {
+						json_str(&j, "func", fw.func);
+						json_uint(&j, "offset", fw.offset);
+					}
+					if (fw.has_line) {
+						json_str(&j, "file", fw.file);
+						json_uint(&j, "line", fw.line);
+					}
+				}
+				json_uint(&j, "hits", st->hits);
+				json_obj_close(&j);
+			}
+			json_arr_close(&j);
+			json_arr_open(&j, "threads");
+			for (size_t k = 0; k < w->nsites; k++) {
+				const struct watch_site *st = &w->sites[k];
+
+				if (st->spec != i || !st->tid)
+					continue;
+				json_obj_open(&j, NULL);
+				json_int(&j, "tid", st->tid);
+				json_uint(&j, "hits", st->hits);
+				json_obj_close(&j);
+			}
+			json_arr_close(&j);
+			json_end(&j);
+			continue;
+		}
+		fprintf(w->out, "%s: %" PRIu64 " hit%s", ws->sp.text, count, count == 1 ? "" : "s");
+		if (ws->resolved)
+			fprintf(w->out, " at 0x%" PRIx64 "/%" PRIu64, ws->loc.addr, ws->loc.len);
+		fputc('\n', w->out);
+		if (!count)
+			continue;
+		fprintf(w->out, "  %10s  %-32s %s\n", "hits", "location", "source");
+		for (size_t k = 0; k < w->nsites; k++) {
+			const struct watch_site *st = &w->sites[k];
+			struct hwbp_sym_where fw;
+			char loc[300], src[300] = "";
+
+			if (st->spec != i || st->tid)
+				continue;
+			if (!hwbp_sym_addr_info(w->sym, st->ip, &fw) && fw.has_func)
+				snprintf(loc, sizeof(loc), "%s+%" PRIu64, fw.func, fw.offset);
+			else
+				snprintf(loc, sizeof(loc), "0x%" PRIx64, st->ip), fw.has_line = false;
+			if (fw.has_line)
+				snprintf(src, sizeof(src), "%s:%u", fw.file, fw.line);
+			fprintf(w->out, "  %10" PRIu64 "  %-32s %s\n", st->hits, loc, src);
+		}
+		fprintf(w->out, "  %10s  %s\n", "hits", "thread");
+		for (size_t k = 0; k < w->nsites; k++) {
+			const struct watch_site *st = &w->sites[k];
+
+			if (st->spec == i && st->tid)
+				fprintf(w->out, "  %10" PRIu64 "  tid %d\n", st->hits, st->tid);
+		}
+	}
+	if (w->args->json) {
+		struct json j;
+
+		json_begin(&j, w->out);
+		json_str(&j, "type", "summary");
+		json_uint(&j, "hits", w->hits);
+		json_uint(&j, "lost", lost);
+		json_uint(&j, "duration_ns", dur_ns);
+		json_end(&j);
+	} else {
+		fprintf(w->out, "%" PRIu64 " hit%s, %" PRIu64 " lost, %.3f s%s\n", w->hits,
+			w->hits == 1 ? "" : "s", lost, (double)dur_ns / 1e9,
+			w->sites_full ? " (too many locations: table cut)" : "");
+	}
+}
+
+/* Drain what the kernel has buffered; stop at --max-hits. */
+static void drain(struct watch *w, int timeout_ms)
+{
+	int n;
+
+	do {
+		n = hwbp_session_poll(w->s, timeout_ms, on_hit, w);
+		timeout_ms = 0;
+	} while (n > 0 && !w->done);
+}
+
+/*
+ * Library log lines: the CLI reports every failure itself in one line, so
+ * the library's error lines would say it twice; warnings are shown. Set
+ * HWBP_DEBUG=1 to see everything.
+ */
+static void watch_log(enum hwbp_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (getenv("HWBP_DEBUG") || level == HWBP_LOG_WARN)
+		fprintf(stderr, "hwbp: %s%s\n", level == HWBP_LOG_WARN ? "warning: " : "", msg);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Resolve and arm; for a launched command, run it on through the dynamic
+ * linker until every SPEC names something mapped. */
+static int setup(struct watch *w)
+{
+	bool pending = false;
+	int err;
+
+	err = hwbp_sym_open_pid(w->pid, &w->sym);
+	if (err == -EACCES || err == -EPERM) {
+		cli_error("run as the process's owner or root; perf also needs "
+			  "kernel.perf_event_paranoid <= 2 (sysctl) or CAP_PERFMON",
+			  "cannot watch process %d: %s", (int)w->pid, strerror(-err));
+		return err;
+	}
+	if (err) {
+		cli_error(NULL, "cannot read the symbols of process %d: %s", (int)w->pid,
+			  strerror(-err));
+		return err;
+	}
+	w->arch = hwbp_sym_arch(w->sym);
+	if (w->arch == HWBP_ARCH_NONE)
+		w->arch = hwbp_arch_host();
+	for (int i = 0; i < w->nspec; i++) {
+		err = resolve_spec(w, &w->spec[i], !w->launched);
+		if (err == -EAGAIN)
+			continue;
+		if (err)
+			return err;
+	}
+	err = open_session(w);
+	if (err)
+		return err;
+	err = arm_specs(w, &pending);
+	if (err)
+		return err;
+	while (pending) {
+		struct hwbp_sym_loc dl;
+		char why[200];
+
+		/* Symbols of libraries: stop again once the dynamic linker has
+		 * mapped them, before their constructors run. */
+		if (hwbp_sym_resolve(w->sym, "_dl_debug_state", &dl, why, sizeof(why)))
+			dl.addr = 0;
+		err = launch_until_libs(w->pid, dl.addr, launch_entry(w->pid));
+		if (err < 0) {
+			cli_error(NULL, "cannot follow the dynamic linker of '%s': %s",
+				  w->args->argv[0], strerror(-err));
+			return err;
+		}
+		hwbp_sym_refresh(w->sym);
+		for (int i = 0; i < w->nspec; i++) {
+			if (w->spec[i].resolved)
+				continue;
+			int e = resolve_spec(w, &w->spec[i], err == 1);
+
+			if (e && e != -EAGAIN)
+				return e;
+		}
+		err = arm_specs(w, &pending);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* See watch.h. */
+int watch_run(const struct watch_args *a)
+{
+	struct watch w = { .args = a };
+	int status = 0, rc, err;
+	bool exited = false;
+	uint64_t deadline = 0;
+
+	if (a->nspecs > WATCH_MAX_SPECS) {
+		cli_error(NULL, "too many SPECs: %d (at most %d)", a->nspecs, WATCH_MAX_SPECS);
+		return CLI_USAGE;
+	}
+	for (int i = 0; i < a->nspecs; i++) {
+		char why[200];
+
+		if (cli_spec_parse(a->specs[i], &w.spec[i].sp, why, sizeof(why))) {
+			cli_error("a SPEC is [r|w|rw|x:]LOCATION[/LEN], e.g. w:counter or "
+				  "rw:config.limits[2].max",
+				  "bad SPEC '%s': %s", a->specs[i], why);
+			return CLI_USAGE;
+		}
+	}
+	w.nspec = a->nspecs;
+	w.out = stdout;
+	if (a->output && strcmp(a->output, "-")) {
+		w.out = fopen(a->output, "w");
+		if (!w.out) {
+			cli_error("check the path and its directory's permissions",
+				  "cannot write output file '%s': %m", a->output);
+			return a->argv ? CLI_CMD_HWBP_FAIL : CLI_FAIL;
+		}
+	}
+	w.color = !a->json && w.out == stdout && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	if (a->mode == WATCH_STAT) {
+		w.sites = calloc(WATCH_MAX_SITES, sizeof(*w.sites));
+		if (!w.sites) {
+			cli_error(NULL, "out of memory");
+			rc = a->argv ? CLI_CMD_HWBP_FAIL : CLI_FAIL;
+			goto out_file;
+		}
+	}
+	install_signals();
+	hwbp_set_log(watch_log, NULL, NULL);
+
+	if (a->argv) {
+		err = launch_stopped(a->argv, &w.pid);
+		if (err) {
+			rc = launch_start_error(a->argv[0], err);
+			goto out_file;
+		}
+		w.launched = true;
+	} else {
+		w.pid = a->pid;
+		if (kill(w.pid, 0) && errno == ESRCH) {
+			cli_error("check the pid with ps", "no such process: %d", (int)w.pid);
+			rc = CLI_FAIL;
+			goto out_file;
+		}
+	}
+
+	err = setup(&w);
+	if (err) {
+		if (w.launched) {
+			/* The command has not run a single instruction: end it. */
+			kill(w.pid, SIGKILL);
+			waitpid(w.pid, &status, 0);
+		}
+		rc = w.launched ? CLI_CMD_HWBP_FAIL : CLI_FAIL;
+		goto out;
+	}
+	w.t0 = now_ns();
+	if (a->duration_ms)
+		deadline = w.t0 + a->duration_ms * 1000000u;
+	if (w.launched && ptrace(PTRACE_DETACH, w.pid, NULL, NULL)) {
+		cli_error(NULL, "cannot start command '%s': %m", a->argv[0]);
+		kill(w.pid, SIGKILL);
+		waitpid(w.pid, &status, 0);
+		rc = CLI_CMD_HWBP_FAIL;
+		goto out;
+	}
+
+	while (!watch_stop_sig && !w.done) {
+		uint64_t t = now_ns();
+		int tmo = 200;
+
+		if (deadline) {
+			if (t >= deadline)
+				break;
+			if ((deadline - t) / 1000000u < (uint64_t)tmo)
+				tmo = (int)((deadline - t) / 1000000u) + 1;
+		}
+		drain(&w, tmo);
+		if (w.launched) {
+			pid_t r = waitpid(w.pid, &status, WNOHANG);
+
+			if (r == w.pid) {
+				exited = true;
+				break;
+			}
+		} else if (kill(w.pid, 0) && errno == ESRCH) {
+			break;
+		}
+	}
+	/* Whatever the kernel still holds belongs to the run. */
+	if (!w.done)
+		drain(&w, 0);
+	uint64_t dur = now_ns() - w.t0;
+
+	/* Disarm before anything else: the target runs on unwatched. */
+	if (a->mode == WATCH_STAT)
+		print_stat(&w, dur);
+	else
+		print_summary(&w, dur);
+	hwbp_session_close(w.s);
+	w.s = NULL;
+	fflush(w.out);
+	if (w.launched) {
+		if (!exited) {
+			if (watch_stop_sig && watch_stop_sig != SIGINT)
+				kill(w.pid, watch_stop_sig);
+			while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR)
+				;
+		}
+		rc = launch_exit_status(status);
+	} else {
+		rc = CLI_OK;
+	}
+out:
+	hwbp_session_close(w.s);
+	hwbp_sym_close(w.sym);
+out_file:
+	if (w.out && w.out != stdout && fclose(w.out) && rc == CLI_OK) {
+		cli_error(NULL, "cannot write output file '%s': %m", a->output);
+		rc = CLI_FAIL;
+	}
+	free(w.sites);
+	return rc;
+}

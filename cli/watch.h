@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* watch.h - the engine behind hwbp watch and hwbp stat */
+#ifndef HWBP_CLI_WATCH_H
+#define HWBP_CLI_WATCH_H
+
+#include "cli.h"
+
+enum watch_mode {
+	WATCH_WATCH,	/* one line (or JSON record) per hit */
+	WATCH_STAT,	/* counts, then tables by location and by thread */
+};
+
+struct watch_args {
+	enum watch_mode mode;
+	char **specs;
+	int nspecs;
+	char **argv;			/* -- COMMAND [ARG...], or NULL with pid */
+	pid_t pid;
+	bool json, backtrace, quiet, follow_fork;
+	uint64_t max_hits;		/* 0: no limit */
+	uint64_t duration_ms;		/* 0: until the target ends or a signal */
+	enum hwbp_backend_kind backend;
+	const char *output;
+};
+
+/* Run it; returns the exit status (DESIGN.md "Command line"). */
+int watch_run(const struct watch_args *a);
+
+/* Options shared by watch and stat, and their parser. */
+extern const struct cli_opt watch_opts[];
+int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char **argv,
+		struct watch_args *a);
+
+#endif /* HWBP_CLI_WATCH_H */
