@@ -70,6 +70,16 @@ struct watch {
 	size_t nsites;
 	bool sites_full;
 	bool color;
+	/* Hits of one drain, printed in time order: each CPU has its own
+	 * ring buffer, so records arrive ordered per CPU only. */
+	struct watch_line *batch;
+	size_t nbatch, batch_cap;
+};
+
+struct watch_line {
+	uint64_t time_ns;
+	uint64_t seq;
+	char *text;
 };
 
 static uint64_t now_ns(void)
@@ -391,6 +401,44 @@ static void count_site(struct watch *w, int spec, uint64_t ip, int32_t tid)
 	w->sites[w->nsites++] = (struct watch_site){ spec, ip, tid, 1 };
 }
 
+static void batch_add(struct watch *w, uint64_t time_ns, char *text)
+{
+	if (w->nbatch == w->batch_cap) {
+		size_t cap = w->batch_cap ? 2 * w->batch_cap : 256;
+		struct watch_line *b = realloc(w->batch, cap * sizeof(*b));
+
+		if (!b) {
+			fputs(text, w->out);
+			free(text);
+			return;
+		}
+		w->batch = b;
+		w->batch_cap = cap;
+	}
+	w->batch[w->nbatch] = (struct watch_line){ time_ns, w->nbatch, text };
+	w->nbatch++;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct watch_line *x = a, *y = b;
+
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void batch_flush(struct watch *w)
+{
+	qsort(w->batch, w->nbatch, sizeof(*w->batch), line_cmp);
+	for (size_t i = 0; i < w->nbatch; i++) {
+		fputs(w->batch[i].text, w->out);
+		free(w->batch[i].text);
+	}
+	w->nbatch = 0;
+	fflush(w->out);
+}
+
 static int on_hit(const struct hwbp_hit *h, void *arg)
 {
 	struct watch *w = arg;
@@ -414,10 +462,22 @@ static int on_hit(const struct hwbp_hit *h, void *arg)
 		count_site(w, (int)(ws - w->spec), v.insn_ip, 0);
 		count_site(w, (int)(ws - w->spec), 0, h->tid);
 	} else if (!w->args->quiet) {
+		FILE *real = w->out, *mem;
+		char *text = NULL;
+		size_t len = 0;
+
+		mem = open_memstream(&text, &len);
+		if (mem)
+			w->out = mem;
 		if (w->args->json)
 			print_hit_json(w, ws, h, &v);
 		else
 			print_hit_text(w, ws, h, &v);
+		w->out = real;
+		if (mem) {
+			fclose(mem);
+			batch_add(w, h->time_ns, text);
+		}
 	}
 	if (w->args->max_hits && w->hits >= w->args->max_hits) {
 		w->done = true;
@@ -682,6 +742,7 @@ static void drain(struct watch *w, int timeout_ms)
 		n = hwbp_session_poll(w->s, timeout_ms, on_hit, w);
 		timeout_ms = 0;
 	} while (n > 0 && !w->done);
+	batch_flush(w);
 }
 
 /*
@@ -910,5 +971,6 @@ out_file:
 		rc = CLI_FAIL;
 	}
 	free(w.sites);
+	free(w.batch);
 	return rc;
 }

@@ -36,6 +36,7 @@ for v in O0 O2 O0-nopie O2-nopie; do
 import json, sys
 recs = [json.loads(l) for l in sys.stdin.read().splitlines()]
 hits = [r for r in recs if r['type'] == 'hit']
+assert hits == sorted(hits, key=lambda h: h['time_ns']), 'hits are printed in time order'
 summ = recs[-1]
 assert summ['type'] == 'summary' and summ['hits'] == 6 and summ['lost'] == 0, summ
 assert len(hits) == 6, len(hits)
