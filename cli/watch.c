@@ -430,6 +430,8 @@ static int line_cmp(const void *a, const void *b)
 
 static void batch_flush(struct watch *w)
 {
+	if (!w->nbatch)
+		return;
 	qsort(w->batch, w->nbatch, sizeof(*w->batch), line_cmp);
 	for (size_t i = 0; i < w->nbatch; i++) {
 		fputs(w->batch[i].text, w->out);
@@ -633,7 +635,8 @@ static void print_stat(struct watch *w, uint64_t dur_ns)
 	uint64_t lost = 0;
 
 	hwbp_session_lost(w->s, &lost);
-	qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
+	if (w->nsites)
+		qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
 	for (int i = 0; i < w->nspec; i++) {
 		struct watch_spec *ws = &w->spec[i];
 		uint64_t count = ws->hits;
