@@ -9,7 +9,7 @@
 
 enum {
 	OPT_JSON = 'j', OPT_BACKTRACE = 'g', OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_PID = 'p',
-	OPT_MAX_HITS = 256, OPT_DURATION, OPT_BACKEND, OPT_FOLLOW_FORK,
+	OPT_MAX_HITS = 256, OPT_DURATION, OPT_BACKEND, OPT_FOLLOW_FORK, OPT_IF, OPT_IF_CHANGED,
 };
 
 const struct cli_opt watch_opts[] = {
@@ -20,10 +20,63 @@ const struct cli_opt watch_opts[] = {
 	{ "duration", OPT_DURATION, "<seconds>", "stop watching after <seconds>" },
 	{ "backend", OPT_BACKEND, "<name>", "auto (default), perf or ptrace" },
 	{ "follow-fork", OPT_FOLLOW_FORK, NULL, "watch children the target forks, too" },
+	{ "if-changed", OPT_IF_CHANGED, NULL, "report only accesses that changed the bytes (stop mode)" },
+	{ "if", OPT_IF, "<cond>", "report only hits where 'value OP N' holds, OP one of\n"
+				  "== != < > <= >= & (stop mode)" },
 	{ "output", OPT_OUTPUT, "<file>", "write the report to <file> (the command keeps stdout)" },
 	{ "quiet", OPT_QUIET, NULL, "print no hits, only the summary" },
 	{ NULL, 0, NULL, NULL },
 };
+
+/* See watch.h. */
+int watch_parse_if(const char *text, struct watch_args *a, char *why, size_t len)
+{
+	static const struct {
+		const char *op;
+		enum watch_cmp cmp;
+	} ops[] = {	/* two-character operators first */
+		{ "==", CMP_EQ }, { "!=", CMP_NE }, { "<=", CMP_LE }, { ">=", CMP_GE },
+		{ "<", CMP_LT }, { ">", CMP_GT }, { "&", CMP_AND },
+	};
+	const char *p = text;
+	char *end;
+	size_t i;
+
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "value", 5)) {
+		snprintf(why, len, "it must start with 'value'");
+		return -1;
+	}
+	p += 5;
+	while (*p == ' ')
+		p++;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strncmp(p, ops[i].op, strlen(ops[i].op)))
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0])) {
+		snprintf(why, len, "no operator (== != < > <= >= &)");
+		return -1;
+	}
+	p += strlen(ops[i].op);
+	while (*p == ' ')
+		p++;
+	a->if_neg = *p == '-';
+	errno = 0;
+	if (a->if_neg)
+		a->if_val = (uint64_t)strtoll(p, &end, 0);
+	else
+		a->if_val = strtoull(p, &end, 0);
+	while (end && *end == ' ')
+		end++;
+	if (errno || end == p || *end) {
+		snprintf(why, len, "'%s' is not a number", p);
+		return -1;
+	}
+	a->if_op = ops[i].cmp;
+	a->if_text = text;
+	return 0;
+}
 
 /* See watch.h. */
 int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char **argv,
@@ -71,6 +124,19 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 		case OPT_OUTPUT:
 			a->output = arg;
 			break;
+		case OPT_IF_CHANGED:
+			a->if_changed = true;
+			break;
+		case OPT_IF: {
+			char why[120];
+
+			if (watch_parse_if(arg, a, why, sizeof(why))) {
+				cli_error("write it as 'value OP NUMBER', e.g. --if 'value == 42'",
+					  "bad --if '%s': %s", arg, why);
+				return -1;
+			}
+			break;
+		}
 		case OPT_MAX_HITS:
 			if (cli_parse_u64(arg, &v) || v == 0) {
 				cli_error("give a positive number, e.g. --max-hits 10",
@@ -131,6 +197,12 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 			  "conflicting options: -p and -- COMMAND");
 		return -1;
 	}
+	if ((a->if_changed || a->if_text) && a->backend == HWBP_BACKEND_PERF) {
+		cli_error("use --backend ptrace (or auto), which stops the thread at each hit",
+			  "--if and --if-changed need the old and new values: the perf backend "
+			  "does not stop the target");
+		return -1;
+	}
 	if (!have_pid && !a->argv) {
 		cli_error("add -- COMMAND to launch a program, or -p PID to attach",
 			  "%s needs a target", cmd->name);
@@ -162,6 +234,11 @@ const struct cli_cmd cli_cmd_watch = {
 		"\n"
 		"Each hit shows the thread, the accessing instruction as function+offset and\n"
 		"file:line, the kind of access, and the value when it is exactly known.\n"
+		"\n"
+		"Backends: perf (the default) does not stop the target; ptrace stops the\n"
+		"accessing thread at each hit and shows the exact old and new values\n"
+		"(old -> new); --if and --if-changed need it and choose it. With auto, hwbp\n"
+		"falls back to ptrace when the kernel refuses perf (perf_event_paranoid).\n"
 		"\n"
 		"Exit status: with -- <command>, the command's own status (128+N if signal\n"
 		"N killed it), 125 if hwbp failed, 126/127 if the command could not be run;\n"

@@ -3,10 +3,13 @@
  * launch.c - start "-- COMMAND" stopped at its first instruction, and hand
  * its status back as env(1) and timeout(1) do
  *
- * The child asks to be traced and execs COMMAND; the kernel stops it with
- * SIGTRAP right after the exec, before any instruction of the new program
- * (or of its dynamic linker) runs. There hwbp reads where the program was
- * loaded, arms its watchpoints, and lets it go.
+ * hwbp seizes the child (PTRACE_SEIZE with PTRACE_O_TRACEEXEC) before it
+ * execs COMMAND; the kernel stops it right after the exec, before any
+ * instruction of the new program (or of its dynamic linker) runs. There
+ * hwbp reads where the program was loaded and arms its watchpoints; then
+ * it lets the command go (perf backend), or the library's ptrace backend
+ * takes the seized child over (stop mode). Seizing rather than
+ * PTRACE_TRACEME keeps group-stops visible, so job control works.
  */
 #include "launch.h"
 
@@ -22,35 +25,43 @@
 /* See launch.h. */
 int launch_stopped(char *const argv[], pid_t *pidp)
 {
-	int pfd[2], status, child_err = 0;
+	int pfd[2], gfd[2], status, child_err = 0;
 	ssize_t n;
 	pid_t pid;
+	char go = 0;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(gfd, O_CLOEXEC)) {
 		int err = -errno;
 
 		close(pfd[0]);
 		close(pfd[1]);
 		return err;
 	}
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(pfd[0]);
+		close(pfd[1]);
+		close(gfd[0]);
+		close(gfd[1]);
+		return err;
+	}
 	if (pid == 0) {
 		int err;
 
 		close(pfd[0]);
+		close(gfd[1]);
 		/* hwbp's own signal dispositions are not the command's. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL)) {
-			err = errno;
-			if (write(pfd[1], &err, sizeof(err)) < 0)
-				_exit(CLI_CMD_HWBP_FAIL);
+		/* Wait until hwbp has seized this process (or gave up). */
+		if (read(gfd[0], &go, 1) != 1 || go != 1)
 			_exit(CLI_CMD_HWBP_FAIL);
-		}
 		execvp(argv[0], argv);
 		err = errno;
 		/* The pipe closes on a successful exec, so the parent reads
@@ -60,6 +71,28 @@ int launch_stopped(char *const argv[], pid_t *pidp)
 		_exit(err == ENOENT ? CLI_CMD_NOTFOUND : CLI_CMD_NOEXEC);
 	}
 	close(pfd[1]);
+	close(gfd[0]);
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)PTRACE_O_TRACEEXEC)) {
+		int err = -errno;
+
+		close(gfd[1]);
+		close(pfd[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		return err;
+	}
+	go = 1;
+	if (write(gfd[1], &go, 1) != 1) {
+		int err = -errno;
+
+		close(gfd[1]);
+		close(pfd[0]);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		return err;
+	}
+	close(gfd[1]);
 	do
 		n = read(pfd[0], &child_err, sizeof(child_err));
 	while (n < 0 && errno == EINTR);
@@ -69,12 +102,20 @@ int launch_stopped(char *const argv[], pid_t *pidp)
 			;
 		return child_err == ENOENT ? -ENOENT : -child_err;
 	}
-	/* The exec stop: SIGTRAP, delivered after the new image is mapped. */
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
+	/* The exec stop (PTRACE_EVENT_EXEC), after the new image is mapped;
+	 * a signal that came first is kept for the command. */
+	for (;;) {
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR)
+				return -errno;
+		}
+		if (!WIFSTOPPED(status) || status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
+			break;
+		if (ptrace(PTRACE_CONT, pid, NULL,
+			   (void *)(long)(status >> 16 ? 0 : WSTOPSIG(status))))
+			break;
 	}
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+	if (!WIFSTOPPED(status) || status >> 8 != (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
 		if (WIFSTOPPED(status))
 			kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -228,6 +269,10 @@ int launch_until_libs(pid_t pid, uint64_t dl_debug_state, uint64_t entry)
 		if (!WIFSTOPPED(status)) {
 			/* It ended before reaching its entry point. */
 			return -ESRCH;
+		}
+		if (status >> 16) {
+			sig = 0;	/* a ptrace event (group-stop): no signal */
+			continue;
 		}
 		sig = WSTOPSIG(status);
 		if (sig != SIGTRAP)

@@ -63,6 +63,10 @@ struct watch {
 	int nspec;
 	pid_t pid;
 	bool launched;
+	bool stop_mode;			/* ptrace backend: hwbp traces the target */
+	bool exited;			/* the target's end was seen */
+	int status;			/* ... and its wait status */
+	bool exec_pending;		/* the target exec'd: re-resolve the SPECs */
 	uint64_t hits;			/* records reported */
 	uint64_t t0;			/* CLOCK_MONOTONIC at arming, ns */
 	bool done;			/* --max-hits reached */
@@ -185,6 +189,8 @@ struct hit_view {
 	struct hwbp_sym_where where;
 	bool have_value;
 	uint64_t value;
+	bool have_old;			/* stop mode: the bytes before */
+	uint64_t old;
 	enum hwbp_access kind;		/* what the instruction did */
 };
 
@@ -245,6 +251,13 @@ static void explain_hit(struct watch *w, const struct watch_spec *ws, const stru
 			v->have_value = true;
 		}
 	}
+	/* Stop mode read the bytes themselves: exact, before and after. */
+	if (h->nvalue && h->addr == ws->loc.addr && h->len == ws->loc.len) {
+		v->value = h->value;
+		v->have_value = true;
+		v->old = h->old;
+		v->have_old = true;
+	}
 where:
 	if (hwbp_sym_addr_info(w->sym, v->insn_ip, &v->where))
 		memset(&v->where, 0, sizeof(v->where));
@@ -262,6 +275,39 @@ static void value_text(const struct watch_spec *ws, uint64_t v, char *buf, size_
 		snprintf(buf, len, "%" PRId64, s);
 	} else {
 		snprintf(buf, len, "%" PRIu64, v);
+	}
+}
+
+/* --if: compare as the watched integer's DWARF type (width, signedness). */
+static bool cond_holds(const struct watch_args *a, const struct watch_spec *ws, uint64_t v)
+{
+	unsigned int bits = ws->loc.len >= 8 ? 64 : (unsigned int)ws->loc.len * 8;
+	uint64_t n = a->if_val;
+	bool sgn = ws->loc.has_type ? ws->loc.enc == HWBP_SYM_ENC_SIGNED : a->if_neg;
+	int c;
+
+	if (bits < 64) {
+		v &= (UINT64_C(1) << bits) - 1;
+		n &= (UINT64_C(1) << bits) - 1;
+	}
+	if (a->if_op == CMP_AND)
+		return (v & n) != 0;
+	if (sgn) {
+		int64_t x = bits == 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits);
+		int64_t y = bits == 64 ? (int64_t)n : (int64_t)(n << (64 - bits)) >> (64 - bits);
+
+		c = (x > y) - (x < y);
+	} else {
+		c = (v > n) - (v < n);
+	}
+	switch (a->if_op) {
+	case CMP_EQ: return c == 0;
+	case CMP_NE: return c != 0;
+	case CMP_LT: return c < 0;
+	case CMP_GT: return c > 0;
+	case CMP_LE: return c <= 0;
+	case CMP_GE: return c >= 0;
+	default: return false;
 	}
 }
 
@@ -316,6 +362,8 @@ static void print_hit_json(struct watch *w, const struct watch_spec *ws, const s
 		json_str(&j, "file", v->where.file);
 		json_uint(&j, "line", v->where.line);
 	}
+	if (v->have_old)
+		json_hex(&j, "old", v->old);
 	if (v->have_value)
 		json_hex(&j, "value", v->value);
 	if (w->args->backtrace) {
@@ -347,7 +395,7 @@ static void print_hit_json(struct watch *w, const struct watch_spec *ws, const s
 static void print_hit_text(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
 			   const struct hit_view *v)
 {
-	char where[600] = "", val[64] = "";
+	char where[600] = "", val[96] = "";
 	double t = h->time_ns && h->time_ns >= w->t0 ? (double)(h->time_ns - w->t0) / 1e9 : 0;
 
 	if (v->where.has_func)
@@ -359,7 +407,13 @@ static void print_hit_text(struct watch *w, const struct watch_spec *ws, const s
 
 		snprintf(where + l, sizeof(where) - l, " (%s:%u)", v->where.file, v->where.line);
 	}
-	if (v->have_value) {
+	if (v->have_value && v->have_old) {
+		char num[32], was[32];
+
+		value_text(ws, v->old, was, sizeof(was));
+		value_text(ws, v->value, num, sizeof(num));
+		snprintf(val, sizeof(val), "  %s -> %s", was, num);
+	} else if (v->have_value) {
 		char num[32];
 
 		value_text(ws, v->value, num, sizeof(num));
@@ -458,6 +512,11 @@ static int on_hit(const struct hwbp_hit *h, void *arg)
 	}
 	if (ws->sp.access == HWBP_READ && !v.have_insn && w->arch == HWBP_ARCH_X86_64)
 		v.kind = HWBP_RW;
+	if ((w->args->if_changed && (!v.have_old || v.old == v.value)) ||
+	    (w->args->if_text && (!v.have_value || !cond_holds(w->args, ws, v.value)))) {
+		ws->filtered++;
+		return 0;
+	}
 	ws->hits++;
 	w->hits++;
 	if (w->args->mode == WATCH_STAT) {
@@ -546,27 +605,66 @@ static int arm_specs(struct watch *w, bool *pending)
 	return err;
 }
 
+static void on_notify(const struct hwbp_notify *n, void *arg)
+{
+	struct watch *w = arg;
+
+	if (n->type == HWBP_NOTIFY_EXIT && n->pid == w->pid && n->tid == w->pid &&
+	    n->status != -1) {
+		w->exited = true;
+		w->status = n->status;
+	} else if (n->type == HWBP_NOTIFY_EXEC && n->pid == w->pid) {
+		w->exec_pending = true;
+	}
+}
+
 static int open_session(struct watch *w)
 {
 	const struct watch_args *a = w->args;
 	HWBP_OPTS(hwbp_session_opts, so, .target = HWBP_TARGET_PID, .pid = w->pid,
 		  .delivery = HWBP_DELIVER_STREAM, .backend = a->backend,
-		  .follow_fork = a->follow_fork);
+		  .follow_fork = a->follow_fork, .notify_fn = on_notify, .notify_arg = w);
 	int err;
 
+	/* Conditions need the values only a stopped thread gives. */
+	if (so.backend == HWBP_BACKEND_AUTO && (a->if_changed || a->if_text))
+		so.backend = HWBP_BACKEND_PTRACE;
 	if (a->mode == WATCH_WATCH) {
 		so.sample = HWBP_SAMPLE_REGS;
 		if (a->backtrace)
 			so.sample |= HWBP_SAMPLE_CALLCHAIN | HWBP_SAMPLE_STACK;
+		else if (so.backend == HWBP_BACKEND_PTRACE)
+			so.sample = 0;	/* the values are read, not decoded */
 	}
 	err = hwbp_session_open(&so, &w->s);
+	if ((err == -EACCES || err == -EPERM) && so.backend == HWBP_BACKEND_AUTO) {
+		char why[120] = "";
+		char buf[16];
+		FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+
+		if (f && fgets(buf, sizeof(buf), f))
+			snprintf(why, sizeof(why), ", kernel.perf_event_paranoid = %d", atoi(buf));
+		if (f)
+			fclose(f);
+		fprintf(stderr, "hwbp: perf refused (%s%s): using the ptrace backend\n",
+			strerror(-err), why);
+		so.backend = HWBP_BACKEND_PTRACE;
+		if (a->mode == WATCH_WATCH && !a->backtrace)
+			so.sample = 0;
+		err = hwbp_session_open(&so, &w->s);
+	}
+	w->stop_mode = !err && !strcmp(hwbp_session_backend(w->s), "ptrace");
 	if (err) {
 		const char *hint = NULL;
 
-		if (err == -EACCES || err == -EPERM)
+		if ((err == -EACCES || err == -EPERM) && so.backend == HWBP_BACKEND_PTRACE)
+			hint = "run as the process's owner or root (Yama: kernel.yama.ptrace_scope)";
+		else if (err == -EACCES || err == -EPERM)
 			hint = "run as root, lower kernel.perf_event_paranoid with sysctl, grant "
 			       "CAP_PERFMON, or use --backend ptrace";
-		else if (err == -EOPNOTSUPP && a->backend == HWBP_BACKEND_PTRACE)
+		else if (err == -EBUSY)
+			hint = "detach the debugger that traces it, or use --backend perf";
+		else if (err == -EOPNOTSUPP && so.backend == HWBP_BACKEND_PTRACE)
 			hint = "use --backend perf";
 		else if (err == -EOPNOTSUPP)
 			hint = "this kernel or CPU has no breakpoint PMU (see hwbp info)";
@@ -838,6 +936,47 @@ static int setup(struct watch *w)
 	return 0;
 }
 
+/*
+ * The target called execve(): what was watched is gone with the old image.
+ * Resolve each SPEC again in the new one; move the points that still name
+ * something and drop the others, saying so. (In stop mode the exec'ing
+ * thread waits for this: the library holds it until the next poll.)
+ */
+static void rearm_after_exec(struct watch *w)
+{
+	w->exec_pending = false;
+	hwbp_sym_close(w->sym);
+	w->sym = NULL;
+	if (hwbp_sym_open_pid(w->pid, &w->sym))
+		w->sym = NULL;
+	for (int i = 0; i < w->nspec; i++) {
+		struct watch_spec *ws = &w->spec[i];
+		int err = -ENOENT;
+
+		if (!ws->pt)
+			continue;
+		if (w->sym) {
+			ws->resolved = false;
+			err = resolve_spec(w, ws, false);
+		}
+		if (!err)
+			err = hwbp_point_modify(ws->pt, ws->loc.addr, ws->loc.len, ws->arm);
+		if (err) {
+			fprintf(stderr, "hwbp: process %d called exec: '%s' is not in the new image, "
+				"no longer watched\n", (int)w->pid, ws->sp.text);
+			hwbp_point_remove(ws->pt);
+			ws->pt = NULL;
+			ws->resolved = false;
+		} else {
+			fprintf(stderr, "hwbp: process %d called exec: '%s' watched again at "
+				"0x%" PRIx64 "\n", (int)w->pid, ws->sp.text, ws->loc.addr);
+		}
+	}
+	if (hwbp_session_apply(w->s))
+		fprintf(stderr, "hwbp: process %d called exec: cannot watch the new image\n",
+			(int)w->pid);
+}
+
 /* See watch.h. */
 int watch_run(const struct watch_args *a)
 {
@@ -911,7 +1050,8 @@ int watch_run(const struct watch_args *a)
 	w.t0 = now_ns();
 	if (a->duration_ms)
 		deadline = w.t0 + a->duration_ms * 1000000u;
-	if (w.launched && ptrace(PTRACE_DETACH, w.pid, NULL, NULL)) {
+	/* perf: the watchpoints need no tracer. ptrace: the library traces. */
+	if (w.launched && !w.stop_mode && ptrace(PTRACE_DETACH, w.pid, NULL, NULL)) {
 		cli_error(NULL, "cannot start command '%s': %m", a->argv[0]);
 		kill(w.pid, SIGKILL);
 		waitpid(w.pid, &status, 0);
@@ -930,7 +1070,17 @@ int watch_run(const struct watch_args *a)
 				tmo = (int)((deadline - t) / 1000000u) + 1;
 		}
 		drain(&w, tmo);
-		if (w.launched) {
+		if (w.exec_pending && !w.done)
+			rearm_after_exec(&w);
+		if (w.stop_mode) {
+			if (w.exited) {
+				exited = true;
+				status = w.status;
+				break;
+			}
+			if (!w.launched && kill(w.pid, 0) && errno == ESRCH)
+				break;
+		} else if (w.launched) {
 			pid_t r = waitpid(w.pid, &status, WNOHANG);
 
 			if (r == w.pid) {

@@ -21,7 +21,19 @@ struct watch_args {
 	uint64_t duration_ms;		/* 0: until the target ends or a signal */
 	enum hwbp_backend_kind backend;
 	const char *output;
+	/* stop mode conditions (ptrace backend) */
+	bool if_changed;		/* report only hits that changed the bytes */
+	const char *if_text;		/* --if as typed, or NULL */
+	enum watch_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_GT, CMP_LE, CMP_GE, CMP_AND } if_op;
+	uint64_t if_val;		/* the number, as 64 bits */
+	bool if_neg;			/* it was written with a minus sign */
 };
+
+/*
+ * watch_parse_if() - parse "value OP NUMBER" (OP: == != < > <= >= &)
+ * Return: 0, or -1 with WHY filled.
+ */
+int watch_parse_if(const char *text, struct watch_args *a, char *why, size_t len);
 
 /* Run it; returns the exit status (DESIGN.md "Command line"). */
 int watch_run(const struct watch_args *a);

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,51 +205,58 @@ static int sys_sigaction(int sig, const struct sigaction *act, struct sigaction 
 	return (int)HWBP_SYS_RET(sigaction(sig, act, old));
 }
 
-const struct hwbp_sys hwbp_sys_real = {
-	.perf_event_open = sys_perf_event_open,
-	.ioctl = sys_ioctl,
-	.mmap = sys_mmap,
-	.munmap = sys_munmap,
-	.read = sys_read,
-	.close = sys_close,
-	.read_file = sys_read_file,
-	.list_tasks = sys_list_tasks,
-	.ptrace = sys_ptrace,
-	.waitpid = sys_waitpid,
-	.getrlimit = sys_getrlimit,
-	.setrlimit = sys_setrlimit,
-	.epoll_create = sys_epoll_create,
-	.epoll_ctl = sys_epoll_ctl,
-	.epoll_wait = sys_epoll_wait,
-	.gettid = sys_gettid,
-	.getpid = sys_getpid,
-	.kill = sys_kill,
-	.tgkill = sys_tgkill,
-	.sigaction = sys_sigaction,
-};
+static ssize_t sys_process_vm_readv(pid_t pid, void *buf, uint64_t addr, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
 
-struct hwbp_sys hwbp_sys = {
-	.perf_event_open = sys_perf_event_open,
-	.ioctl = sys_ioctl,
-	.mmap = sys_mmap,
-	.munmap = sys_munmap,
-	.read = sys_read,
-	.close = sys_close,
-	.read_file = sys_read_file,
-	.list_tasks = sys_list_tasks,
-	.ptrace = sys_ptrace,
-	.waitpid = sys_waitpid,
-	.getrlimit = sys_getrlimit,
-	.setrlimit = sys_setrlimit,
-	.epoll_create = sys_epoll_create,
-	.epoll_ctl = sys_epoll_ctl,
-	.epoll_wait = sys_epoll_wait,
-	.gettid = sys_gettid,
-	.getpid = sys_getpid,
-	.kill = sys_kill,
-	.tgkill = sys_tgkill,
-	.sigaction = sys_sigaction,
-};
+	return HWBP_SYS_RET(process_vm_readv(pid, &local, 1, &remote, 1, 0));
+}
+
+static int sys_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int err = pthread_sigmask(how, set, old);
+
+	return -err;
+}
+
+static int sys_sigtimedwait(const sigset_t *set, int timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
+
+	return (int)HWBP_SYS_RET(sigtimedwait(set, NULL, &ts));
+}
+
+/* Both tables start the same. */
+#define HWBP_SYS_TABLE {	\
+	.perf_event_open = sys_perf_event_open,	\
+	.ioctl = sys_ioctl,	\
+	.mmap = sys_mmap,	\
+	.munmap = sys_munmap,	\
+	.read = sys_read,	\
+	.close = sys_close,	\
+	.read_file = sys_read_file,	\
+	.list_tasks = sys_list_tasks,	\
+	.ptrace = sys_ptrace,	\
+	.waitpid = sys_waitpid,	\
+	.getrlimit = sys_getrlimit,	\
+	.setrlimit = sys_setrlimit,	\
+	.epoll_create = sys_epoll_create,	\
+	.epoll_ctl = sys_epoll_ctl,	\
+	.epoll_wait = sys_epoll_wait,	\
+	.gettid = sys_gettid,	\
+	.getpid = sys_getpid,	\
+	.kill = sys_kill,	\
+	.tgkill = sys_tgkill,	\
+	.sigaction = sys_sigaction,	\
+	.process_vm_readv = sys_process_vm_readv,	\
+	.thread_sigmask = sys_sigmask,	\
+	.sigtimedwait = sys_sigtimedwait,	\
+}
+
+const struct hwbp_sys hwbp_sys_real = HWBP_SYS_TABLE;
+
+struct hwbp_sys hwbp_sys = HWBP_SYS_TABLE;
 
 int hwbp_sys_online_cpus(int *cpus, int max)
 {

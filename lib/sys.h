@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 struct perf_event_attr;
@@ -41,6 +42,11 @@ struct sigaction;
  * @kill:           kill(2)
  * @tgkill:         tgkill(2)
  * @sigaction:      rt_sigaction through libc's sigaction(2)
+ * @process_vm_readv: LEN bytes at ADDR in process PID into BUF; bytes read
+ *                  (fewer at an unmapped page)
+ * @thread_sigmask: pthread_sigmask(3) of the calling thread
+ * @sigtimedwait:   wait up to TIMEOUT_MS for a signal of SET; the signal,
+ *                  or -EAGAIN on timeout
  */
 struct hwbp_sys {
 	int (*perf_event_open)(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
@@ -64,6 +70,9 @@ struct hwbp_sys {
 	int (*kill)(pid_t pid, int sig);
 	int (*tgkill)(pid_t pid, pid_t tid, int sig);
 	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
+	ssize_t (*process_vm_readv)(pid_t pid, void *buf, uint64_t addr, size_t len);
+	int (*thread_sigmask)(int how, const sigset_t *set, sigset_t *old);
+	int (*sigtimedwait)(const sigset_t *set, int timeout_ms);
 };
 
 /* The table in use; starts as hwbp_sys_real. */

@@ -434,6 +434,14 @@ enum hwbp_backend_kind {
  *           the user stack pointer @sp upwards (@sp is the stack pointer
  *           register when HWBP_SAMPLE_REGS asked for it, else 0)
  * @ucontext: signal mode only: the ucontext_t * of the SIGTRAP handler
+ * @nvalue, @old, @value: ptrace backend (stop mode), data pieces: the
+ *           piece's bytes before and after the access, as little-endian
+ *           integers of @nvalue bytes (@nvalue == @len; for a read, @old ==
+ *           @value). @nvalue is 0 when they are not known (perf backend,
+ *           execute breakpoints, memory that could not be read). @old is
+ *           exact when every change to the piece is a watched user-mode
+ *           write; the kernel writing into it (read(2) into a watched
+ *           buffer) is not seen, so @old is then the value at the last hit
  */
 struct hwbp_hit {
 	struct hwbp_point *point;
@@ -456,6 +464,9 @@ struct hwbp_hit {
 	const void *stack;
 	uint64_t sp;
 	void *ucontext;
+	unsigned int nvalue;
+	uint64_t old;
+	uint64_t value;
 };
 
 /*
@@ -500,6 +511,9 @@ enum hwbp_notify_type {
  * A notification from the kernel's side-band records (PERF_RECORD_COMM
  * with PERF_RECORD_MISC_COMM_EXEC, PERF_RECORD_EXIT).
  * @comm: the new command name (EXEC), else NULL; valid during the callback
+ * @status: EXIT of a process (pid == tid) seen by the ptrace backend: its
+ *         wait status as waitpid(2) gives it (the tracer reaps it, so this
+ *         is the only place the caller learns it); -1 otherwise
  */
 struct hwbp_notify {
 	enum hwbp_notify_type type;
@@ -507,6 +521,7 @@ struct hwbp_notify {
 	int32_t tid;
 	uint64_t time_ns;
 	const char *comm;
+	int status;
 };
 
 /* hwbp_notify_fn - called by hwbp_session_poll() for each notification. */

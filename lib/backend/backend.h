@@ -2,8 +2,8 @@
 /*
  * backend.h - the seam between the core and a kernel interface
  *
- * Each backend fills one const struct hwbp_backend (perf.c: hwbp_perf_backend;
- * ptrace.c is to come). The core decides which slots a session needs; the
+ * Each backend fills one const struct hwbp_backend (perf.c: hwbp_perf_backend,
+ * ptrace.c: hwbp_ptrace_backend). The core decides which slots a session needs; the
  * backend arms them in the target, reads their counters and delivers hits
  * back through hwbp_core_deliver() and hwbp_core_notify() (core/core.h).
  * Backends reach the kernel only through hwbp_sys (sys.h).
@@ -69,5 +69,6 @@ struct hwbp_backend {
 };
 
 extern const struct hwbp_backend hwbp_perf_backend;
+extern const struct hwbp_backend hwbp_ptrace_backend;
 
 #endif /* HWBP_BACKEND_BACKEND_H */

@@ -1011,7 +1011,7 @@ static int handle_record(struct hwbp_bk *b, const struct perf_event_header *h, u
 		return 0;
 	case PERF_RECORD_COMM: {
 		uint32_t ids[2];
-		struct hwbp_notify n = { .type = HWBP_NOTIFY_EXEC };
+		struct hwbp_notify n = { .type = HWBP_NOTIFY_EXEC, .status = -1 };
 
 		if (!(h->misc & PERF_RECORD_MISC_COMM_EXEC) || end - p < 9)
 			return 0;
@@ -1030,7 +1030,7 @@ static int handle_record(struct hwbp_bk *b, const struct perf_event_header *h, u
 	case PERF_RECORD_EXIT: {
 		uint32_t ids[4];
 		uint64_t t;
-		struct hwbp_notify n = { .type = HWBP_NOTIFY_EXIT };
+		struct hwbp_notify n = { .type = HWBP_NOTIFY_EXIT, .status = -1 };
 
 		if (end - p < 24)
 			return 0;

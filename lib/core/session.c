@@ -164,11 +164,6 @@ int hwbp_core_session_open(const struct hwbp_session_opts *opts, const struct hw
 		s->o.sample_stack_user = 8192;
 	if (s->o.sample_stack_user % 8 || s->o.sample_stack_user >= 65528)
 		goto fail;
-	if (s->o.backend == HWBP_BACKEND_PTRACE) {
-		/* TODO(#ptrace): lib/backend/ptrace.c */
-		err = -EOPNOTSUPP;
-		goto fail;
-	}
 	s->arch = hwbp_arch_host();
 	if (!hwbp_arch_ops_get(s->arch)) {
 		err = -EOPNOTSUPP;
@@ -188,7 +183,11 @@ fail:
 /* See hwbp.h. */
 HWBP_API int hwbp_session_open(const struct hwbp_session_opts *opts, struct hwbp_session **out)
 {
-	return hwbp_core_session_open(opts, &hwbp_perf_backend, out);
+	bool ptrace = opts && opts->sz > offsetof(struct hwbp_session_opts, backend) &&
+		      opts->backend == HWBP_BACKEND_PTRACE;
+
+	return hwbp_core_session_open(opts, ptrace ? &hwbp_ptrace_backend : &hwbp_perf_backend,
+				      out);
 }
 
 /* See hwbp.h. */
