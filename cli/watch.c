@@ -618,6 +618,24 @@ static void on_notify(const struct hwbp_notify *n, void *arg)
 	}
 }
 
+/* TracerPid of PID, 0 when untraced, -1 when unknown. */
+static int tracer_of(pid_t pid)
+{
+	char path[64], line[128];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10))
+			tracer = atoi(line + 10);
+	fclose(f);
+	return tracer;
+}
+
 static int open_session(struct watch *w)
 {
 	const struct watch_args *a = w->args;
@@ -670,7 +688,11 @@ static int open_session(struct watch *w)
 			hint = "this kernel or CPU has no breakpoint PMU (see hwbp info)";
 		else if (err == -ESRCH)
 			hint = "check the pid with ps";
-		cli_error(hint, "cannot watch process %d: %s", (int)w->pid, strerror(-err));
+		if (err == -EBUSY && tracer_of(w->pid) > 0)
+			cli_error(hint, "cannot watch process %d: it is already traced by process %d",
+				  (int)w->pid, tracer_of(w->pid));
+		else
+			cli_error(hint, "cannot watch process %d: %s", (int)w->pid, strerror(-err));
 	}
 	return err;
 }
