@@ -76,6 +76,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 HW_SRCS := $(sort $(wildcard tests/hw/*.c))
 HW_BINS := $(HW_SRCS:tests/hw/%.c=$(O)/tests/hw/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tests/tools/%)
 TARGET_SRCS := $(sort $(filter-out tests/targets/lib%.c,$(wildcard tests/targets/*.c)))
 TARGET_NAMES := $(TARGET_SRCS:tests/targets/%.c=%)
 TARGET_BINS := $(foreach t,$(TARGET_NAMES),$(O)/tests/targets/$(t)-O0 $(O)/tests/targets/$(t)-O2 $(O)/tests/targets/$(t)-O0-nopie $(O)/tests/targets/$(t)-O2-nopie)
@@ -128,6 +130,13 @@ $(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
+# Test tools: stand-alone programs the suites run (noperf, perfopen); they
+# use neither libhwbp nor its headers.
+$(O)/tests/tools/%: tests/tools/%.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $<
+
 # Target programs: what users watch. Built without sanitizers, with -g, at
 # -O0 and -O2, PIE and not.
 TGT_CFLAGS := -std=gnu11 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -fno-inline-functions-called-once
@@ -157,8 +166,8 @@ $(O)/bench/%: bench/%.c $(O)/libhwbp.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
-tests: all $(UNIT_BINS) $(HW_BINS) $(TARGET_BINS) $(TARGET_LIBS)
-hw-tests: $(O)/hwbp $(HW_BINS)
+tests: all $(UNIT_BINS) $(HW_BINS) $(TOOL_BINS) $(TARGET_BINS) $(TARGET_LIBS)
+hw-tests: $(O)/hwbp $(HW_BINS) $(TOOL_BINS)
 
 deps:
 	$(Q)tools/deps.sh
