@@ -6,7 +6,7 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make check-arm64     only the arm64 lane (QEMU)
 #   make check-cross     only the aarch64 and loongarch64 cross builds
-#   make bench           the benchmarks in bench/
+#   make bench           the benchmarks in bench/ (bench-progs: only build them)
 #   make clean
 #
 # Variables: V=1 shows commands; SAN=1 builds with ASan+UBSan; WERROR=0
@@ -88,7 +88,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 SONAME := libhwbp.so.0
 
 .PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-cross \
-	check-arm64 check-loongarch demo deps install uninstall clean bench lint
+	check-arm64 check-loongarch demo deps install uninstall clean bench bench-progs lint
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -166,6 +166,7 @@ $(O)/bench/%: bench/%.c $(O)/libhwbp.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
+bench-progs: $(BENCH_BINS)
 tests: all $(UNIT_BINS) $(HW_BINS) $(TOOL_BINS) $(TARGET_BINS) $(TARGET_LIBS)
 hw-tests: $(O)/hwbp $(HW_BINS) $(TOOL_BINS)
 
