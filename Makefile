@@ -6,7 +6,7 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make check-arm64     only the arm64 lane (QEMU)
 #   make check-cross     only the aarch64 and loongarch64 cross builds
-#   make bench           the benchmarks in bench/
+#   make bench           the benchmarks in bench/ (bench-progs: only build them)
 #   make clean
 #
 # Variables: V=1 shows commands; SAN=1 builds with ASan+UBSan; WERROR=0
@@ -76,6 +76,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 HW_SRCS := $(sort $(wildcard tests/hw/*.c))
 HW_BINS := $(HW_SRCS:tests/hw/%.c=$(O)/tests/hw/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tests/tools/%)
 TARGET_SRCS := $(sort $(filter-out tests/targets/lib%.c,$(wildcard tests/targets/*.c)))
 TARGET_NAMES := $(TARGET_SRCS:tests/targets/%.c=%)
 TARGET_BINS := $(foreach t,$(TARGET_NAMES),$(O)/tests/targets/$(t)-O0 $(O)/tests/targets/$(t)-O2 $(O)/tests/targets/$(t)-O0-nopie $(O)/tests/targets/$(t)-O2-nopie)
@@ -86,7 +88,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 SONAME := libhwbp.so.0
 
 .PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-cross \
-	check-arm64 check-loongarch demo deps install uninstall clean bench lint
+	check-arm64 check-loongarch demo deps install uninstall clean bench bench-progs lint
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -128,6 +130,13 @@ $(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
+# Test tools: stand-alone programs the suites run (noperf, perfopen); they
+# use neither libhwbp nor its headers.
+$(O)/tests/tools/%: tests/tools/%.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $<
+
 # Target programs: what users watch. Built without sanitizers, with -g, at
 # -O0 and -O2, PIE and not.
 TGT_CFLAGS := -std=gnu11 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -fno-inline-functions-called-once
@@ -157,8 +166,9 @@ $(O)/bench/%: bench/%.c $(O)/libhwbp.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
-tests: all $(UNIT_BINS) $(HW_BINS) $(TARGET_BINS) $(TARGET_LIBS)
-hw-tests: $(O)/hwbp $(HW_BINS)
+bench-progs: $(BENCH_BINS)
+tests: all $(UNIT_BINS) $(HW_BINS) $(TOOL_BINS) $(TARGET_BINS) $(TARGET_LIBS)
+hw-tests: $(O)/hwbp $(HW_BINS) $(TOOL_BINS)
 
 deps:
 	$(Q)tools/deps.sh
