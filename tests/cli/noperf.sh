@@ -102,4 +102,27 @@ run "$NOPERF" -- "$NOPERF" --user 0 -- true
 	ok "--user without root is refused" || not_ok "--user without root (exit $rc: $err)"
 run "$NOPERF" --help
 [ "$rc" = 0 ] && [[ "$out" == "usage: noperf "* ]] && ok "--help" || not_ok "--help (exit $rc)"
+
+# hwbp itself there: --backend auto falls back to ptrace, says why in one
+# line, and still gives exact old -> new values.
+STOPPER="$HWBP_BUILD/tests/targets/stopper-O2"
+if [ "$HWBP" = "$tmp/hwbp" ]; then cp "$STOPPER" "$tmp/" && STOPPER="$tmp/stopper-O2"; fi
+for e in EACCES EPERM; do
+	run "$NOPERF" --errno "$e" -- "$HWBP" watch --json w:watched -- "$STOPPER" values
+	vals=$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+print(" ".join("%d>%d" % (int(r["old"], 16), int(r["value"], 16)) for r in recs if r["type"] == "hit"), recs[-1]["hits"])' 2>&1)
+	if [ "$rc" = 0 ] && [ "$vals" = "0>5 5>5 5>8 8>4294967295 4294967295>42 5" ] &&
+	   [ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] &&
+	   [[ "$err" == "hwbp: perf refused ("*"): using the ptrace backend" ]]; then
+		ok "as nobody with perf refused ($e): falls back to ptrace, one line, exact values"
+	else not_ok "fallback under $e (exit $rc)"; printf '%s\n%s\n%s\n' "$vals" "$out" "$err" | diag; fi
+done
+run "$NOPERF" -- "$HWBP" stat w:watched -- "$STOPPER" threads 5
+[ "$rc" = 0 ] && [[ "$out" == *"15 hits, 0 lost"* ]] && ok "as nobody: hwbp stat falls back too (15 hits)" ||
+	{ not_ok "stat fallback (exit $rc)"; printf '%s\n%s\n' "$out" "$err" | diag; }
+run "$NOPERF" -- "$HWBP" watch --backend perf w:watched -- "$STOPPER" values
+[ "$rc" = 125 ] && [[ "$err" == *"hwbp: cannot watch process "*"Permission denied"* ]] && [[ "$err" == *"--backend ptrace"* ]] &&
+	ok "as nobody, --backend perf: 125, with the remedy" || { not_ok "--backend perf as nobody (exit $rc)"; printf '%s\n' "$err" | diag; }
 done_testing
