@@ -641,7 +641,11 @@ static int open_session(struct watch *w)
 	const struct watch_args *a = w->args;
 	HWBP_OPTS(hwbp_session_opts, so, .target = HWBP_TARGET_PID, .pid = w->pid,
 		  .delivery = HWBP_DELIVER_STREAM, .backend = a->backend,
-		  .follow_fork = a->follow_fork, .notify_fn = on_notify, .notify_arg = w);
+		  .follow_fork = a->follow_fork, .notify_fn = on_notify, .notify_arg = w,
+		  /* 512 KiB per CPU: twice the library's default, and still
+		   * within kernel.perf_event_mlock_kb for users without
+		   * CAP_IPC_LOCK */
+		  .buffer_pages = 128);
 	int err;
 
 	/* Conditions need the values only a stopped thread gives. */

@@ -396,11 +396,52 @@ enum hwbp_delivery {
 
 /* Which kernel interface arms the registers. */
 enum hwbp_backend_kind {
-	HWBP_BACKEND_AUTO = 0,	/* perf (the only one so far) */
+	HWBP_BACKEND_AUTO = 0,	/* perf. The library does not fall back to
+				 * ptrace by itself: stop mode asks more of
+				 * the caller (see below); the hwbp command
+				 * falls back when perf gives -EACCES/-EPERM */
 	HWBP_BACKEND_PERF,	/* perf_event_open(2) on the breakpoint PMU */
-	HWBP_BACKEND_PTRACE,	/* ptrace stop mode: not available yet,
-				 * hwbp_session_open() gives -EOPNOTSUPP */
+	HWBP_BACKEND_PTRACE,	/* stop mode through ptrace(2), see below */
 };
+
+/*
+ * The ptrace backend (stop mode). For users whom perf shuts out
+ * (perf_event_paranoid 3 or 4) and for exact values: the library traces
+ * every thread of the target and each hit stops the accessing thread, so
+ * every struct hwbp_hit of a data piece carries the bytes before and after
+ * the access (@old, @value). Rules:
+ *   - targets HWBP_TARGET_PID (all threads, new threads, and forked
+ *     children with follow_fork) and HWBP_TARGET_TID; not SELF, THREAD or
+ *     SYSTEM (-EINVAL); delivery COUNT or STREAM, not SIGNAL, and no
+ *     kernel watching (-EOPNOTSUPP);
+ *   - the session traces the target: open, apply, poll and close it from
+ *     one thread, the same one (ptrace(2) ties a tracee to a thread);
+ *   - a thread that hits stays stopped until the caller's next
+ *     hwbp_session_poll() (hwbp_point_count() and hwbp_point_threads()
+ *     also collect waiting stops), so poll all the time the target runs;
+ *   - the library reaps the target: its end comes as HWBP_NOTIFY_EXIT with
+ *     the wait status; do not waitpid() it while the session is open;
+ *   - hwbp_session_poll() blocks SIGCHLD in the calling thread while it
+ *     waits, and waits with sigtimedwait(); children the library does not
+ *     trace are never reaped by it;
+ *   - a process the caller already holds PTRACE_SEIZEd and stopped (a
+ *     command it launched, at its exec stop) is taken over, and stays
+ *     stopped until the first hwbp_session_poll(); otherwise every thread
+ *     is seized (-EBUSY if another tracer, such as a debugger, holds it);
+ *   - at exec, HWBP_NOTIFY_EXEC is delivered and the thread is held until
+ *     the next hwbp_session_poll(), so that points can be moved into the
+ *     new image first; the slots are then armed again as they stand;
+ *   - signals for the target pass through unchanged (its own SIGTRAPs
+ *     too), group-stops stay stopped (PTRACE_LISTEN);
+ *   - hwbp_session_close() clears every register the library set, in
+ *     every thread, and detaches. If the caller is killed with SIGKILL it
+ *     cannot: the kernel detaches the threads with their registers still
+ *     set, and the next watched access kills the target with SIGTRAP. The
+ *     perf backend has no such risk (its watchpoints die with their
+ *     descriptors).
+ * hwbp_session_fd() gives -EINVAL (there is no descriptor to wait on);
+ * hwbp_session_lost() is always 0 (a stopped thread loses nothing).
+ */
 
 /* struct hwbp_session_opts.sample bits (stream mode) */
 #define HWBP_SAMPLE_REGS	0x1u	/* user registers, sample_regs_user */
@@ -587,10 +628,12 @@ struct hwbp_session_opts {
  *
  * Return: 0; -EINVAL for bad options (a signal mode session on another
  * process, no signal_fn, bad buffer_pages, unknown bytes past the known
- * struct); -ESRCH if the target does not exist; -EACCES/-EPERM if the
- * kernel's policy refuses (perf_event_paranoid, ptrace access mode);
- * -EOPNOTSUPP if there is no breakpoint PMU or the backend is ptrace;
- * -ENOMEM.
+ * struct, a ptrace session on the calling process); -ESRCH if the target
+ * does not exist; -EACCES/-EPERM if the kernel's policy refuses
+ * (perf_event_paranoid, ptrace access mode); -EBUSY for a ptrace session
+ * on a process another tracer holds; -EOPNOTSUPP if there is no
+ * breakpoint PMU (perf), or for signal delivery or kernel watching with
+ * ptrace; -ENOMEM.
  * Thread-safety: sessions are independent; any thread may open one. Only
  * one signal mode session may be open at a time (-EBUSY).
  */
@@ -604,7 +647,8 @@ int hwbp_session_open(const struct hwbp_session_opts *opts, struct hwbp_session 
 void hwbp_session_close(struct hwbp_session *s);
 
 /*
- * hwbp_session_backend() - the backend in use: "perf"; a static string.
+ * hwbp_session_backend() - the backend in use: "perf" or "ptrace"; a static
+ * string.
  */
 const char *hwbp_session_backend(const struct hwbp_session *s);
 
