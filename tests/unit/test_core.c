@@ -529,9 +529,15 @@ static void test_core_bad_requests_and_options(void **state)
 	hwbp_session_close(s2);
 	s2 = NULL;
 	{
+		/* The ptrace backend cannot trace the calling process. */
 		HWBP_OPTS(hwbp_session_opts, o, .backend = HWBP_BACKEND_PTRACE);
 
-		assert_int_equal(hwbp_core_session_open(&o, &fake_backend, &s2), -EOPNOTSUPP);
+		assert_int_equal(hwbp_session_open(&o, &s2), -EINVAL);
+		o.target = HWBP_TARGET_PID;
+		o.pid = getpid();
+		o.delivery = HWBP_DELIVER_STREAM;
+		o.kernel = true;
+		assert_int_equal(hwbp_session_open(&o, &s2), -EOPNOTSUPP);
 	}
 	{
 		HWBP_OPTS(hwbp_session_opts, o, .target = HWBP_TARGET_PID, .pid = 1,
