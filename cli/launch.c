@@ -14,7 +14,9 @@
 #include "launch.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,7 +299,184 @@ restore:
 		return err;
 	return which == 1 ? 1 : 0;
 }
+
+/* See launch.h. */
+int launch_libs_start(struct launch_libs *ll, pid_t pid, uint64_t dl_debug_state)
+{
+	int err;
+
+	memset(ll, 0, sizeof(*ll));
+	ll->pid = pid;
+	ll->brk = dl_debug_state;
+	if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
+		   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)))
+		return -errno;
+	err = poke_trap(pid, dl_debug_state, &ll->saved);
+	if (err)
+		return err;
+	ll->planted = true;
+	return 0;
+}
+
+static bool is_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* See launch.h. */
+int launch_libs_poll(struct launch_libs *ll, int *status)
+{
+	for (;;) {
+		int st, sig, ev;
+		uint64_t pc = 0;
+		pid_t r = waitpid(-1, &st, __WALL | WNOHANG);
+
+		if (r <= 0)
+			return 0;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (r == ll->pid) {
+				*status = st;
+				return 2;
+			}
+			continue;	/* a thread */
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		sig = WSTOPSIG(st);
+		ev = st >> 16;
+		if (ev == PTRACE_EVENT_STOP) {
+			/* group-stop: stay stopped; else a new thread's first stop */
+			ptrace(is_stop_sig(sig) ? PTRACE_LISTEN : PTRACE_CONT, r, NULL, NULL);
+		} else if (ev == PTRACE_EVENT_EXEC) {
+			ll->planted = false;	/* went with the old image */
+			ll->held = r;
+			return 3;
+		} else if (ev) {
+			ptrace(PTRACE_CONT, r, NULL, NULL);
+		} else if (sig == SIGTRAP && ll->planted && !get_pc(r, &pc) &&
+			   pc - LAUNCH_TRAP_PC_ADJ == ll->brk) {
+			set_pc(r, ll->brk);
+			ll->held = r;
+			return 1;
+		} else {
+			ptrace(PTRACE_CONT, r, NULL, (void *)(long)sig);
+		}
+	}
+}
+
+/* See launch.h. */
+void launch_libs_step(struct launch_libs *ll)
+{
+	pid_t t = ll->held;
+	int st, sig = 0;
+	long trap;
+
+	if (!t)
+		return;
+	ll->held = 0;
+	if (ll->planted) {
+		/* Step the real instruction, then plant the trap again. */
+		errno = 0;
+		trap = ptrace(PTRACE_PEEKTEXT, t, (void *)ll->brk, NULL);
+		ptrace(PTRACE_POKETEXT, t, (void *)ll->brk, (void *)ll->saved);
+		for (;;) {
+			if (ptrace(PTRACE_SINGLESTEP, t, NULL, NULL) ||
+			    waitpid(t, &st, __WALL) != t || !WIFSTOPPED(st))
+				return;
+			if (st >> 16 == 0 && WSTOPSIG(st) == SIGTRAP)
+				break;
+			if (st >> 16 == 0)
+				sig = WSTOPSIG(st);	/* passed on after the step */
+		}
+		if (!errno)
+			ptrace(PTRACE_POKETEXT, t, (void *)ll->brk, (void *)trap);
+	}
+	ptrace(PTRACE_CONT, t, NULL, (void *)(long)sig);
+}
+
+/* See launch.h. */
+void launch_libs_stop(struct launch_libs *ll)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (ll->held && !ll->planted) {
+		ptrace(PTRACE_DETACH, ll->held, NULL, NULL);
+		ll->held = 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)ll->pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		pid_t t = (pid_t)atoi(de->d_name);
+		int st = 0, sig = 0;
+		uint64_t pc = 0;
+
+		if (t <= 0)
+			continue;
+		if (t != ll->held) {
+			/* Stop it: a ptrace-stop is needed to detach. */
+			if (ptrace(PTRACE_INTERRUPT, t, NULL, NULL))
+				continue;
+			/* Any ptrace-stop will do: a signal it stopped with
+			 * is handed back at the detach. */
+			do {
+				if (waitpid(t, &st, __WALL) != t)
+					st = 0;
+			} while (WIFSTOPPED(st) && st >> 16 && st >> 16 != PTRACE_EVENT_STOP &&
+				 !ptrace(PTRACE_CONT, t, NULL, NULL));
+			if (WIFSTOPPED(st) && !(st >> 16)) {
+				sig = WSTOPSIG(st);
+				if (sig == SIGTRAP && ll->planted && !get_pc(t, &pc) &&
+				    pc - LAUNCH_TRAP_PC_ADJ == ll->brk) {
+					set_pc(t, ll->brk);	/* runs the real one */
+					sig = 0;
+				}
+			}
+			if (!WIFSTOPPED(st))
+				continue;
+		}
+		if (ll->planted) {
+			ptrace(PTRACE_POKETEXT, t, (void *)ll->brk, (void *)ll->saved);
+			ll->planted = false;
+		}
+		ptrace(PTRACE_DETACH, t, NULL, (void *)(long)sig);
+	}
+	closedir(d);
+	ll->held = 0;
+}
 #else
+/* See launch.h. */
+int launch_libs_start(struct launch_libs *ll, pid_t pid, uint64_t dl_debug_state)
+{
+	memset(ll, 0, sizeof(*ll));
+	(void)pid;
+	(void)dl_debug_state;
+	return -EOPNOTSUPP;
+}
+
+/* See launch.h. */
+int launch_libs_poll(struct launch_libs *ll, int *status)
+{
+	(void)ll;
+	(void)status;
+	return 0;
+}
+
+/* See launch.h. */
+void launch_libs_step(struct launch_libs *ll)
+{
+	(void)ll;
+}
+
+/* See launch.h. */
+void launch_libs_stop(struct launch_libs *ll)
+{
+	(void)ll;
+}
+
 /* See launch.h. */
 int launch_until_libs(pid_t pid, uint64_t dl_debug_state, uint64_t entry)
 {

@@ -39,6 +39,7 @@ struct watch_spec {
 	struct cli_spec sp;
 	struct hwbp_sym_loc loc;
 	bool resolved;
+	bool dl_pending;		/* its OBJECT is not loaded yet */
 	enum hwbp_access arm;		/* what is asked of the library */
 	struct hwbp_point *pt;
 	uint64_t hits;			/* records reported for it */
@@ -67,6 +68,10 @@ struct watch {
 	bool exited;			/* the target's end was seen */
 	int status;			/* ... and its wait status */
 	bool exec_pending;		/* the target exec'd: re-resolve the SPECs */
+	bool dl_pending;		/* some SPEC waits for a dlopen() */
+	uint64_t dl_debug_state;	/* the dynamic linker's hook, or 0 */
+	struct launch_libs libs;	/* following dlopen() (launch, perf) */
+	bool following_libs;
 	uint64_t hits;			/* records reported */
 	uint64_t t0;			/* CLOCK_MONOTONIC at arming, ns */
 	bool done;			/* --max-hits reached */
@@ -118,7 +123,16 @@ static int resolve_spec(struct watch *w, struct watch_spec *ws, bool final)
 		ws->loc.len = 0;
 	} else {
 		err = hwbp_sym_resolve(w->sym, ws->sp.location, &ws->loc, why, sizeof(why));
-		if (err == -ENOENT && !final)
+		if (err == -ENXIO && final && w->launched && !w->stop_mode && w->dl_debug_state) {
+			/* OBJECT is not loaded: armed when the program dlopen()s it. */
+			if (!ws->dl_pending)
+				fprintf(stderr, "hwbp: '%s': %s; watched once the program loads it\n",
+					ws->sp.text, why);
+			ws->dl_pending = true;
+			w->dl_pending = true;
+			return -EAGAIN;
+		}
+		if ((err == -ENOENT || err == -ENXIO) && !final)
 			return -EAGAIN;
 		if (err == -ENODATA) {
 			cli_error("rebuild it with symbols (-g), or give a numeric address",
@@ -932,7 +946,7 @@ static int setup(struct watch *w)
 	err = arm_specs(w, &pending);
 	if (err)
 		return err;
-	while (pending) {
+	while (pending && !w->dl_pending) {
 		struct hwbp_sym_loc dl;
 		char why[200];
 
@@ -940,6 +954,7 @@ static int setup(struct watch *w)
 		 * mapped them, before their constructors run. */
 		if (hwbp_sym_resolve(w->sym, "_dl_debug_state", &dl, why, sizeof(why)))
 			dl.addr = 0;
+		w->dl_debug_state = dl.addr;
 		err = launch_until_libs(w->pid, dl.addr, launch_entry(w->pid));
 		if (err < 0) {
 			cli_error(NULL, "cannot follow the dynamic linker of '%s': %s",
@@ -960,6 +975,30 @@ static int setup(struct watch *w)
 			return err;
 	}
 	return 0;
+}
+
+/* A library was mapped (the command is held on the dynamic linker's
+ * hook): arm the SPECs that were waiting for it. */
+static void arm_loaded_libs(struct watch *w)
+{
+	bool pending;
+
+	hwbp_sym_refresh(w->sym);
+	w->dl_pending = false;
+	for (int i = 0; i < w->nspec; i++) {
+		struct watch_spec *ws = &w->spec[i];
+
+		if (!ws->dl_pending)
+			continue;
+		int err = resolve_spec(w, ws, false);
+
+		if (err == -EAGAIN)
+			w->dl_pending = true;
+		else
+			ws->dl_pending = false;
+	}
+	if (arm_specs(w, &pending))
+		fprintf(stderr, "hwbp: cannot watch the newly loaded library's symbols\n");
 }
 
 /*
@@ -1076,8 +1115,22 @@ int watch_run(const struct watch_args *a)
 	w.t0 = now_ns();
 	if (a->duration_ms)
 		deadline = w.t0 + a->duration_ms * 1000000u;
-	/* perf: the watchpoints need no tracer. ptrace: the library traces. */
-	if (w.launched && !w.stop_mode && ptrace(PTRACE_DETACH, w.pid, NULL, NULL)) {
+	/* perf: the watchpoints need no tracer, unless a SPEC waits for a
+	 * library the program will dlopen(). ptrace: the library traces. */
+	if (w.launched && !w.stop_mode && w.dl_pending) {
+		err = launch_libs_start(&w.libs, w.pid, w.dl_debug_state);
+		if (!err && ptrace(PTRACE_CONT, w.pid, NULL, NULL))
+			err = -errno;
+		if (err) {
+			cli_error(NULL, "cannot follow the libraries '%s' loads: %s", a->argv[0],
+				  strerror(-err));
+			kill(w.pid, SIGKILL);
+			waitpid(w.pid, &status, 0);
+			rc = CLI_CMD_HWBP_FAIL;
+			goto out;
+		}
+		w.following_libs = true;
+	} else if (w.launched && !w.stop_mode && ptrace(PTRACE_DETACH, w.pid, NULL, NULL)) {
 		cli_error(NULL, "cannot start command '%s': %m", a->argv[0]);
 		kill(w.pid, SIGKILL);
 		waitpid(w.pid, &status, 0);
@@ -1095,10 +1148,27 @@ int watch_run(const struct watch_args *a)
 			if ((deadline - t) / 1000000u < (uint64_t)tmo)
 				tmo = (int)((deadline - t) / 1000000u) + 1;
 		}
-		drain(&w, tmo);
+		drain(&w, w.following_libs && tmo > 5 ? 5 : tmo);
 		if (w.exec_pending && !w.done)
 			rearm_after_exec(&w);
-		if (w.stop_mode) {
+		if (w.following_libs) {
+			int r = launch_libs_poll(&w.libs, &status);
+
+			if (r == 1) {
+				arm_loaded_libs(&w);
+				launch_libs_step(&w.libs);
+				r = w.dl_pending ? 0 : 3;
+			}
+			if (r == 2) {
+				exited = true;
+				w.following_libs = false;
+				break;
+			}
+			if (r == 3) {
+				launch_libs_stop(&w.libs);
+				w.following_libs = false;
+			}
+		} else if (w.stop_mode) {
 			if (w.exited) {
 				exited = true;
 				status = w.status;
@@ -1117,6 +1187,8 @@ int watch_run(const struct watch_args *a)
 			break;
 		}
 	}
+	if (w.following_libs)
+		launch_libs_stop(&w.libs);
 	/* Whatever the kernel still holds belongs to the run. */
 	if (!w.done)
 		drain(&w, 0);

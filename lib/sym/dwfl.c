@@ -1233,7 +1233,7 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
 		found_mod |= mod_matches(ctx->mods[i], object);
 	if (!found_mod) {
 		say(why, why_len, "no module '%s' loaded", object);
-		return -ENOENT;
+		return -ENXIO;
 	}
 	plus = strchr(rest, '+');
 	if (plus) {

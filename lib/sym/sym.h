@@ -165,7 +165,8 @@ struct hwbp_sym_loc {
  *	"index 9 out of range for limits[4]"
  * @why_len: size of WHY
  *
- * Return: 0; -ENOENT for an unknown symbol or module, or a PATH component
+ * Return: 0; -ENXIO when OBJECT is not loaded (yet: a later dlopen() may
+ * map it); -ENOENT for an unknown symbol, or a PATH component
  * that does not exist (WHY says which; hwbp_sym_suggest() gives
  * alternatives for a symbol); -ENODATA if the symbol was not found and the
  * module searched (the executable, or OBJECT) has neither .symtab nor

@@ -352,7 +352,7 @@ static void test_sym_resolve_errors_say_what_is_wrong(void **state)
 	expect_err(ctx, "counter.x", -ENOENT, "not a struct");
 	expect_err(ctx, "ptr[1]", -EOPNOTSUPP, "pointer");
 	expect_err(ctx, "count_calls::nope", -ENOENT, "no static variable 'nope'");
-	expect_err(ctx, "nosuchlib.so:counter", -ENOENT, "no module 'nosuchlib.so'");
+	expect_err(ctx, "nosuchlib.so:counter", -ENXIO, "no module 'nosuchlib.so'");
 	expect_err(ctx, "config..limit", -EINVAL, NULL);
 	expect_err(ctx, "config.limits[x]", -EINVAL, NULL);
 	expect_err(ctx, "counter+zz", -EINVAL, NULL);
@@ -413,7 +413,7 @@ static void test_sym_open_pid_at_exec(void **state)
 	resolve_ok(ctx, "config.limits[2].max", &m);
 	resolve_ok(ctx, "ld-linux-x86-64.so.2:_r_debug", &m);
 	assert_string_equal(m.module, "ld-linux-x86-64.so.2");
-	expect_err(ctx, "libc.so.6:environ", -ENOENT, "no module");
+	expect_err(ctx, "libc.so.6:environ", -ENXIO, "no module");
 	resolve_ok(ctx, "config.limits[2].max", &m);
 	assert_int_equal(ptrace(PTRACE_DETACH, t.pid, NULL, NULL), 0);
 	target_read(&t, "ready");
@@ -475,7 +475,7 @@ static void test_sym_refresh_sees_dlopen(void **state)
 	target_path("libdemo.so", lib, sizeof(lib));
 	target_start(&t, path, "-l", lib, (char *)NULL);
 	ctx = open_target(&t);
-	expect_err(ctx, "libdemo.so:demo_value", -ENOENT, "no module 'libdemo.so'");
+	expect_err(ctx, "libdemo.so:demo_value", -ENXIO, "no module 'libdemo.so'");
 	/* Let it dlopen, then look again. */
 	assert_int_equal(write(t.in, "x", 1), 1);
 	target_read(&t, "dlopen");
