@@ -27,18 +27,7 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 
-#ifndef NT_ARM_HW_WATCH
-#define NT_ARM_HW_BREAK 0x402
-#define NT_ARM_HW_WATCH 0x403
-#endif
-#ifndef NT_LOONGARCH_HW_WATCH
-#define NT_LOONGARCH_HW_BREAK 0xa05
-#define NT_LOONGARCH_HW_WATCH 0xa06
-#endif
-
-#ifndef TRAP_HWBKPT
-#define TRAP_HWBKPT 4 /* the loong64 glibc headers lack it; the kernel's value */
-#endif
+#include "backend/hwdebug.h"
 
 #define PROBE_WRITES 3
 
@@ -255,37 +244,17 @@ static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 #elif defined(__aarch64__) || defined(__loongarch64)
 #if defined(__aarch64__)
 #define PROBE_ARCH HWBP_ARCH_ARM64
-#define PROBE_NT_WATCH NT_ARM_HW_WATCH
-#define PROBE_NT_BREAK NT_ARM_HW_BREAK
 #define PROBE_REG_ADDR "wvr0"
 #define PROBE_REG_CTRL "wcr0"
-struct probe_dbg {
-	uint32_t dbg_info;
-	uint32_t pad;
-	struct {
-		uint64_t addr;
-		uint32_t ctrl;
-		uint32_t pad;
-	} regs[16];
-};
 #else
 #define PROBE_ARCH HWBP_ARCH_LOONGARCH64
-#define PROBE_NT_WATCH NT_LOONGARCH_HW_WATCH
-#define PROBE_NT_BREAK NT_LOONGARCH_HW_BREAK
 #define PROBE_REG_ADDR "db0addr"
 #define PROBE_REG_CTRL "db0ctrl"
-struct probe_dbg {
-	uint64_t dbg_info;
-	struct {
-		uint64_t addr;
-		uint64_t mask;
-		uint32_t ctrl;
-		uint32_t pad;
-	} regs[14];
-};
 #endif
+#define PROBE_NT_WATCH HWDEBUG_NT_WATCH
+#define PROBE_NT_BREAK HWDEBUG_NT_BREAK
 
-static int dbg_info(pid_t pid, int nt, struct probe_dbg *d)
+static int dbg_info(pid_t pid, int nt, struct hwdebug_state *d)
 {
 	struct iovec iov = { d, sizeof(*d) };
 
@@ -297,7 +266,7 @@ static int dbg_info(pid_t pid, int nt, struct probe_dbg *d)
 
 static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 {
-	struct probe_dbg w, b;
+	struct hwdebug_state w, b;
 	struct hwbp_plan plan;
 	struct hwbp_regs regs;
 	uint64_t addr = 0, ctrl = 0;
@@ -332,7 +301,7 @@ static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 	w.regs[0].ctrl = (uint32_t)ctrl;
 	/* Only as many entries as the CPU has slots (ARCH.md 2.4). */
 	iov.iov_base = &w;
-	iov.iov_len = offsetof(struct probe_dbg, regs) + sizeof(w.regs[0]);
+	iov.iov_len = offsetof(struct hwdebug_state, regs) + sizeof(w.regs[0]);
 	if (ptrace(PTRACE_SETREGSET, pid, (void *)(long)PROBE_NT_WATCH, &iov))
 		return -errno;
 	return 0;

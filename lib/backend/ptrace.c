@@ -62,22 +62,12 @@
 
 #include "arch/arch.h"
 #include "backend/backend.h"
+#include "backend/hwdebug.h"
 #include "core/core.h"
 #include "sys.h"
 
-#ifndef TRAP_HWBKPT
-#define TRAP_HWBKPT 4
-#endif
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
-#endif
-#ifndef NT_ARM_HW_WATCH
-#define NT_ARM_HW_BREAK 0x402
-#define NT_ARM_HW_WATCH 0x403
-#endif
-#ifndef NT_LOONGARCH_HW_WATCH
-#define NT_LOONGARCH_HW_BREAK 0xa05
-#define NT_LOONGARCH_HW_WATCH 0xa06
 #endif
 
 #define PT_WAIT_SLICE_MS 50	/* longest sigtimedwait() before re-asking */
@@ -286,39 +276,15 @@ static int regs_write(struct hwbp_bk *b, pid_t tid, const struct hwbp_regs *r)
 	return (int)err;
 }
 #elif defined(__aarch64__) || defined(__loongarch64)
-#if defined(__aarch64__)
-#define NT_WATCH NT_ARM_HW_WATCH
-#define NT_BREAK NT_ARM_HW_BREAK
-struct pt_dbg {
-	uint32_t dbg_info;
-	uint32_t pad;
-	struct {
-		uint64_t addr;
-		uint32_t ctrl;
-		uint32_t pad;
-	} regs[16];
-};
-#define PT_DBG_INFO(d) ((d)->dbg_info & 0xffu)
-#else
-#define NT_WATCH NT_LOONGARCH_HW_WATCH
-#define NT_BREAK NT_LOONGARCH_HW_BREAK
-struct pt_dbg {
-	uint64_t dbg_info;
-	struct {
-		uint64_t addr;
-		uint64_t mask;
-		uint32_t ctrl;
-		uint32_t pad;
-	} regs[14];
-};
+#define NT_WATCH HWDEBUG_NT_WATCH
+#define NT_BREAK HWDEBUG_NT_BREAK
 #define PT_DBG_INFO(d) ((unsigned int)((d)->dbg_info & 0xffu))
-#endif
 
 static int regset_write(pid_t tid, int nt, const struct hwbp_regs *r, const char *pfx,
 			unsigned int n)
 {
-	struct pt_dbg d;
-	struct iovec iov = { &d, offsetof(struct pt_dbg, regs) + n * sizeof(d.regs[0]) };
+	struct hwdebug_state d;
+	struct iovec iov = { &d, offsetof(struct hwdebug_state, regs) + n * sizeof(d.regs[0]) };
 
 	memset(&d, 0, sizeof(d));
 	for (unsigned int i = 0; i < n; i++) {
@@ -362,7 +328,7 @@ static int regs_write(struct hwbp_bk *b, pid_t tid, const struct hwbp_regs *r)
 
 static int dbg_counts(struct hwbp_bk *b, pid_t tid)
 {
-	struct pt_dbg d;
+	struct hwdebug_state d;
 	struct iovec iov = { &d, sizeof(d) };
 	long err;
 

@@ -8,30 +8,16 @@ T="$HWBP_BUILD/tests/targets"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 
-if [ "$("$HWBP" info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backends"]["perf"]["usable"])')" != True ]; then
-	if [ "${HWBP_REQUIRE_HW:-0}" = 1 ]; then echo "not ok 1 - perf breakpoints usable"; echo "1..1"; exit 1; fi
-	echo "1..0 # SKIP perf breakpoints are not usable here (see hwbp info)"; exit 0
-fi
+require_backend perf
 INIT=$(grep -n 'LINE_demo_init' tests/targets/libdemo.c | cut -d: -f1)
 SET=$(grep -n 'demo_value = v' tests/targets/libdemo.c | cut -d: -f1)
 
-check_json() {
-	local name=$1 expr=$2
-	if python3 -c "
-import json, sys
-recs = [json.loads(l) for l in sys.stdin.read().splitlines() if l.startswith('{')]
-hits = [r for r in recs if r['type'] == 'hit']
-summ = recs[-1]
-assert summ['type'] == 'summary', summ
-$expr" <<<"$out" 2>"$tmp/py.err"; then ok "$name"; else
-		not_ok "$name"; { cat "$tmp/py.err"; printf '%s\n' "$out" | head -20; } | diag; fi
-}
 
 for v in O0 O2 O0-nopie O2-nopie; do
 	run "$HWBP" watch --json w:libdemo.so:demo_state.count w:libdemo.so:demo_value w:counter -- \
 		"$T/counter-$v" -q -n 4 -l "$T/libdemo.so"
 	[ "$rc" = 0 ] && ok "counter-$v -l libdemo.so: exit 0" || { not_ok "counter-$v: exit $rc"; echo "$err" | diag; }
-	check_json "counter-$v: the constructor's write (libdemo.c:$INIT), 4 demo_set writes (libdemo.c:$SET) = 7, 4 counter writes" "
+	check_records "counter-$v: the constructor's write (libdemo.c:$INIT), 4 demo_set writes (libdemo.c:$SET) = 7, 4 counter writes" "
 c = [h for h in hits if h['spec'] == 'w:libdemo.so:demo_state.count']
 d = [h for h in hits if h['spec'] == 'w:libdemo.so:demo_value']
 assert len(c) == 1 and c[0]['func'] == 'demo_init' and c[0]['line'] == $INIT and c[0]['value'] == '0x1', c
@@ -44,7 +30,7 @@ assert summ['hits'] == 9, summ"
 done
 
 run "$HWBP" watch --json w:libnever.so:x -- "$T/counter-O2" -q -n 2
-check_json "a library never loaded: no hits, the command runs to its end" "assert summ['hits'] == 0"
+check_records "a library never loaded: no hits, the command runs to its end" "assert summ['hits'] == 0"
 [ "$rc" = 0 ] && ok "a library never loaded: exit 0" || not_ok "libnever: exit $rc"
 
 # The command's own signals and status while hwbp follows its libraries.

@@ -9,29 +9,15 @@ T="$HWBP_BUILD/tests/targets"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 
-if [ "$("$HWBP" info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backends"]["ptrace"]["usable"])')" != True ]; then
-	if [ "${HWBP_REQUIRE_HW:-0}" = 1 ]; then echo "not ok 1 - ptrace watchpoints usable"; echo "1..1"; exit 1; fi
-	echo "1..0 # SKIP ptrace watchpoints are not usable here (see hwbp info)"; exit 0
-fi
+require_backend ptrace
 
 SET=$(grep -n 'LINE_set' tests/targets/stopper.c | cut -d: -f1)
 
-check_json() {
-	local name=$1 expr=$2
-	if python3 -c "
-import json, sys
-recs = [json.loads(l) for l in sys.stdin.read().splitlines() if l.startswith('{')]
-hits = [r for r in recs if r['type'] == 'hit']
-summ = recs[-1]
-assert summ['type'] == 'summary', summ
-$expr" <<<"$out" 2>"$tmp/py.err"; then ok "$name"; else
-		not_ok "$name"; { cat "$tmp/py.err"; printf '%s\n' "$out" | head -20; } | diag; fi
-}
 
 for v in O0 O2 O0-nopie O2-nopie; do
 	run "$HWBP" watch --backend ptrace --json w:watched w:small -- "$T/stopper-$v" values
 	[ "$rc" = 0 ] && ok "stopper-$v values: exit 0" || { not_ok "stopper-$v values: exit $rc"; echo "$err" | diag; }
-	check_json "stopper-$v: every write with its exact old and new value" "
+	check_records "stopper-$v: every write with its exact old and new value" "
 w = [(int(h['old'], 16), int(h['value'], 16)) for h in hits if h['spec'] == 'w:watched']
 assert w == [(0, 5), (5, 5), (5, 8), (8, 0xffffffff), (0xffffffff, 42)], w
 s = [(int(h['old'], 16), int(h['value'], 16)) for h in hits if h['spec'] == 'w:small']
@@ -48,7 +34,7 @@ if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q 'set_watched+[0-9]* (stopper.
 else not_ok "text: 8 -> -1"; printf '%s\n%s\n' "$out" "$err" | diag; fi
 
 run "$HWBP" watch --json --if-changed w:watched -- "$T/stopper-O2" values
-check_json "--if-changed (auto picks ptrace): the write of 5 over 5 is left out" "
+check_records "--if-changed (auto picks ptrace): the write of 5 over 5 is left out" "
 w = [(int(h['old'], 16), int(h['value'], 16)) for h in hits]
 assert w == [(0, 5), (5, 8), (8, 0xffffffff), (0xffffffff, 42)], w
 assert summ['hits'] == 4, summ"
@@ -56,14 +42,14 @@ assert summ['hits'] == 4, summ"
 for c in "value == 5:2" "value != 5:3" "value < 0:1" "value > 5:2" "value <= 5:3" "value >= 8:2" "value & 0x2:2" "value == -1:1"; do
 	cond=${c%:*} want=${c##*:}
 	run "$HWBP" watch --json --if "$cond" w:watched -- "$T/stopper-O2" values
-	check_json "--if '$cond' (signed int): $want hits" "assert summ['hits'] == $want and len(hits) == $want, (summ, hits)"
+	check_records "--if '$cond' (signed int): $want hits" "assert summ['hits'] == $want and len(hits) == $want, (summ, hits)"
 done
 
 run "$HWBP" watch --json --if 'value == 2' w:small -- "$T/stopper-O2" values
-check_json "--if on an unsigned char: 1 hit" "assert summ['hits'] == 1 and int(hits[0]['value'], 16) == 2"
+check_records "--if on an unsigned char: 1 hit" "assert summ['hits'] == 1 and int(hits[0]['value'], 16) == 2"
 
 run "$HWBP" watch --backend ptrace --json w:watched -- "$T/stopper-O2" threads 8
-check_json "8 threads, thread i writes i times: 36 hits, 8 threads with 1..8 each" "
+check_records "8 threads, thread i writes i times: 36 hits, 8 threads with 1..8 each" "
 from collections import Counter
 c = Counter(h['tid'] for h in hits)
 assert sorted(c.values()) == list(range(1, 9)), c
@@ -73,24 +59,24 @@ run "$HWBP" watch --backend ptrace --json w:watched -- "$T/stopper-O2" signals
 if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q '^usr1 3 trap 2$'; then
 	ok "signals: SIGUSR1 x3 and the target's own SIGTRAP x2 reach its handlers"
 else not_ok "signals passed on (exit $rc)"; printf '%s\n%s\n' "$out" "$err" | diag; fi
-check_json "signals: the 4 writes are exact" "assert summ['hits'] == 4 and [int(h['value'], 16) for h in hits] == [1, 2, 3, 4]"
+check_records "signals: the 4 writes are exact" "assert summ['hits'] == 4 and [int(h['value'], 16) for h in hits] == [1, 2, 3, 4]"
 
 run "$HWBP" watch --backend ptrace --json w:watched -- "$T/stopper-O2" fork 5
-check_json "fork without --follow-fork: the parent's 5 writes, the child runs unwatched" "assert summ['hits'] == 5 and len({h['pid'] for h in hits}) == 1"
+check_records "fork without --follow-fork: the parent's 5 writes, the child runs unwatched" "assert summ['hits'] == 5 and len({h['pid'] for h in hits}) == 1"
 [ "$rc" = 0 ] && ok "fork: the child was not hurt (exit 0)" || not_ok "fork: exit $rc"
 run "$HWBP" watch --backend ptrace --follow-fork --json w:watched -- "$T/stopper-O2" fork 5
-check_json "fork with --follow-fork: 5 + 5 writes from two processes" "
+check_records "fork with --follow-fork: 5 + 5 writes from two processes" "
 from collections import Counter
 assert summ['hits'] == 10 and sorted(Counter(h['pid'] for h in hits).values()) == [5, 5], hits"
 
 run "$HWBP" watch --backend ptrace --json w:watched -- "$T/stopper-O2" exec 3
-check_json "exec: 3 writes before, 3 in the new image" "assert summ['hits'] == 6, summ"
+check_records "exec: 3 writes before, 3 in the new image" "assert summ['hits'] == 6, summ"
 if [ "$rc" = 0 ] && printf '%s\n' "$err" | grep -q "called exec: 'w:watched' watched again at 0x"; then
 	ok "exec: said so, and re-armed in the new image"
 else not_ok "exec message (exit $rc)"; printf '%s\n' "$err" | diag; fi
 
 run "$HWBP" stat --backend ptrace --json w:watched -- "$T/stopper-O2" threads 4
-check_json "stat in stop mode: 10 hits" "assert summ['hits'] == 10, summ"
+check_records "stat in stop mode: 10 hits" "assert summ['hits'] == 10, summ"
 
 expect_rc "exit status of the command passes through" 2 "$HWBP" watch --backend ptrace w:watched -- "$T/stopper-O2" nosuchmode
 
@@ -113,7 +99,7 @@ if [ "$st" = t ] || [ "$st" = T ]; then ok "job control: SIGSTOP stops the watch
 if [ "$st2" != t ] && [ "$st2" != T ]; then ok "job control: SIGCONT resumes it ($st2)"; else not_ok "SIGCONT: state $st2"; fi
 out=$(cat "$tmp/attach.json")
 [ "$hrc" = 0 ] && ok "-p: exit 0 after --duration" || not_ok "-p: exit $hrc"
-check_json "-p: hits seen while attached" "assert summ['hits'] > 100, summ"
+check_records "-p: hits seen while attached" "assert summ['hits'] > 100, summ"
 tracer=$(awk '/^TracerPid/ {print $2}' "/proc/$P/status")
 [ "$tracer" = 0 ] && ok "detach: no tracer left" || not_ok "detach: TracerPid $tracer"
 sleep 0.3

@@ -46,3 +46,29 @@ expect_error() {
 		printf 'stdout: %s\nstderr: %s\n' "$out" "$err" | diag
 	fi
 }
+
+# require_backend NAME: end the test file with a skip (a failure under
+# HWBP_REQUIRE_HW=1) unless hwbp info says backend NAME (perf, ptrace) works.
+require_backend() {
+	local b=$1
+	if [ "$("$HWBP" info --json | python3 -c "import json,sys; print(json.load(sys.stdin)['backends']['$b']['usable'])")" != True ]; then
+		if [ "${HWBP_REQUIRE_HW:-0}" = 1 ]; then echo "not ok 1 - $b breakpoints usable"; echo "1..1"; exit 1; fi
+		echo "1..0 # SKIP $b breakpoints are not usable here (see hwbp info)"; exit 0
+	fi
+}
+
+# check_records NAME PYTHON: run PYTHON with recs (the JSON records in
+# $out), hits (the hit records) and summ (the last record, a summary).
+check_records() {
+	local name=$1 expr=$2 log
+	log=$(mktemp)
+	if python3 -c "
+import json, sys
+recs = [json.loads(l) for l in sys.stdin.read().splitlines() if l.startswith('{')]
+hits = [r for r in recs if r['type'] == 'hit']
+summ = recs[-1]
+assert summ['type'] == 'summary', summ
+$expr" <<<"$out" 2>"$log"; then ok "$name"; else
+		not_ok "$name"; { cat "$log"; printf '%s\n' "$out" | head -20; } | diag; fi
+	rm -f "$log"
+}
