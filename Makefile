@@ -161,6 +161,13 @@ $(O)/tests/targets/lib%.so: tests/targets/lib%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TGT_CFLAGS) -O1 -shared -fPIC -o $@ $<
 
+# The workload of bench/cli is a plain program, as users' programs are, and
+# not PIE: perf's and bpftrace's mem:ADDR events need a fixed address.
+$(O)/bench/writer: bench/writer.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(TGT_CFLAGS) -O2 -no-pie -fno-PIE -o $@ $<
+
 $(O)/bench/%: bench/%.c $(O)/libhwbp.a $(HDRS)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)

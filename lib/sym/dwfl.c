@@ -36,6 +36,22 @@ struct unwind_state {
 	bool thread_given;
 };
 
+/*
+ * A loop traps at the same instruction again and again, and finding the
+ * accessing instruction of an x86 data trap decodes from the start of the
+ * function each time: that costs more than the hit itself (about 25 us
+ * for a 90-byte function). The answers for code read from a module's file
+ * are kept here, by trap address; code read from memory (JIT) may change
+ * and is decoded anew. Emptied whenever the modules are reported again.
+ */
+#define INSN_MEMO 64
+
+struct insn_memo {
+	uint64_t func_start;
+	uint64_t ip_after;		/* 0: empty */
+	struct hwbp_sym_insn insn;
+};
+
 struct hwbp_sym_ctx {
 	Dwfl *dwfl;
 	pid_t pid;			/* 0 for a file context */
@@ -45,6 +61,7 @@ struct hwbp_sym_ctx {
 	enum hwbp_arch arch;
 	bool attached;			/* dwfl_attach_state() done */
 	struct unwind_state *uw;
+	struct insn_memo *memo;		/* INSN_MEMO entries, or NULL */
 };
 
 static char *debuginfo_path;
@@ -191,6 +208,8 @@ static int report_pid(struct hwbp_sym_ctx *ctx)
 	ssize_t n;
 	int err;
 
+	if (ctx->memo)
+		memset(ctx->memo, 0, INSN_MEMO * sizeof(*ctx->memo));
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)ctx->pid);
 	n = readlink(link, ctx->exe, sizeof(ctx->exe) - 1);
 	if (n < 0) {
@@ -298,6 +317,7 @@ void hwbp_sym_close(struct hwbp_sym_ctx *ctx)
 	if (ctx->dwfl)
 		dwfl_end(ctx->dwfl);
 	free(ctx->mods);
+	free(ctx->memo);
 	free(ctx);
 }
 
@@ -1611,40 +1631,66 @@ static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-/* See sym.h. */
-int hwbp_sym_read_code(struct hwbp_sym_ctx *ctx, uint64_t addr, void *buf, size_t len)
+/* The bytes at ADDR from the module's file, else from memory (*from_file false). */
+static int read_code(struct hwbp_sym_ctx *ctx, uint64_t addr, void *buf, size_t len,
+		     bool *from_file)
 {
 	Dwfl_Module *mod;
 	int err = -ENOENT;
 
-	if (!ctx || (!buf && len))
-		return -EINVAL;
 	mod = find_mod(ctx, addr);
 	if (mod)
 		err = read_elf(mod, addr, buf, len);
+	*from_file = !err;
 	if (err)
 		err = read_mem(ctx->pid, addr, buf, len) == 0 ? 0 : err;
 	return err;
 }
 
 /* See sym.h. */
+int hwbp_sym_read_code(struct hwbp_sym_ctx *ctx, uint64_t addr, void *buf, size_t len)
+{
+	bool from_file;
+
+	if (!ctx || (!buf && len))
+		return -EINVAL;
+	return read_code(ctx, addr, buf, len, &from_file);
+}
+
+/* See sym.h. */
 int hwbp_sym_insn_before(struct hwbp_sym_ctx *ctx, uint64_t func_start, uint64_t ip_after,
 			 struct hwbp_sym_insn *out)
 {
+	struct insn_memo *m = NULL;
+	bool from_file = false;
 	uint8_t *code;
 	size_t len;
 	int err;
 
 	if (!ctx || !out || ip_after <= func_start || ip_after - func_start > (1u << 20))
 		return -EINVAL;
+	if (!ctx->memo)
+		ctx->memo = calloc(INSN_MEMO, sizeof(*ctx->memo));
+	if (ctx->memo) {
+		m = &ctx->memo[(ip_after ^ ip_after >> 7) % INSN_MEMO];
+		if (m->ip_after == ip_after && m->func_start == func_start) {
+			*out = m->insn;
+			return 0;
+		}
+	}
 	len = ip_after - func_start;
 	code = malloc(len);
 	if (!code)
 		return -ENOMEM;
-	err = hwbp_sym_read_code(ctx, func_start, code, len);
+	err = read_code(ctx, func_start, code, len, &from_file);
 	if (!err)
 		err = hwbp_sym_insn_before_buf(ctx->arch, code, len, func_start, ip_after, out);
 	free(code);
+	if (!err && m && from_file) {
+		m->func_start = func_start;
+		m->ip_after = ip_after;
+		m->insn = *out;
+	}
 	return err;
 }
 

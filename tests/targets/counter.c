@@ -3,8 +3,10 @@
  * counter - a target with globals of many kinds and writers that touch them
  * a known number of times
  *
- * Usage: counter [-n LOOPS] [-w] [-s] [-l LIB] [-q]
+ * Usage: counter [-n LOOPS] [-r WRITES] [-w] [-s] [-l LIB] [-q]
  *   -n LOOPS  run the writers LOOPS times (default 1)
+ *   -r WRITES instead of the writers, write counter WRITES times in a tight
+ *             loop (bump_counter), as fast as one thread can
  *   -w        wait for one byte (or EOF) on stdin after printing "ready", and
  *             with -l once more after printing "dlopen LIB"
  *   -s        stop with SIGSTOP inside nest3() <- nest2() <- nest1() <- main()
@@ -144,12 +146,16 @@ int main(int argc, char **argv)
 	void (*demo_set)(int) = NULL;
 	const char *lib = NULL;
 	int loops = 1, wait = 0, stop = 0, quiet = 0;
+	long writes = -1;
 	int i, opt;
 
-	while ((opt = getopt(argc, argv, "n:wsl:q")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:wsl:q")) != -1) {
 		switch (opt) {
 		case 'n':
 			loops = atoi(optarg);
+			break;
+		case 'r':
+			writes = atol(optarg);
 			break;
 		case 'w':
 			wait = 1;
@@ -164,7 +170,7 @@ int main(int argc, char **argv)
 			quiet = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: counter [-n LOOPS] [-w] [-s] [-l LIB] [-q]\n");
+			fprintf(stderr, "usage: counter [-n LOOPS] [-r WRITES] [-w] [-s] [-l LIB] [-q]\n");
 			return 2;
 		}
 	}
@@ -204,6 +210,12 @@ int main(int argc, char **argv)
 	}
 	if (stop)
 		nest1();
+	for (long k = 0; k < writes; k++)
+		bump_counter();
+	if (writes >= 0) {
+		printf("counter %ld\n", read_counter());
+		return 0;
+	}
 	for (i = 0; i < loops; i++) {
 		bump_counter();
 		set_limit();
