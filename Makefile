@@ -4,6 +4,7 @@
 #   make check           install missing build dependencies, build, run every test
 #   make demo            install missing build dependencies, build, run the demo
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make check-valgrind  only the unit and hardware tests under valgrind
 #   make check-arm64     only the arm64 lane (QEMU)
 #   make check-cross     only the aarch64 and loongarch64 cross builds
 #   make bench           the benchmarks in bench/ (bench-progs: only build them)
@@ -87,8 +88,9 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 
 SONAME := libhwbp.so.0
 
-.PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-cross \
-	check-arm64 check-loongarch demo deps install uninstall clean bench bench-progs lint
+.PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-valgrind \
+	check-cross check-arm64 check-loongarch demo deps install uninstall clean bench bench-progs \
+	lint
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -184,9 +186,9 @@ deps:
 # The runner prints one line per test and ends with "N passed, N failed".
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)tools/run-tests --build $(O) --suites "unit hw cli san cross arm64"
+	$(Q)tools/run-tests --build $(O) --suites "unit hw cli san valgrind cross arm64"
 
-check-unit check-hw check-cli: deps
+check-unit check-hw check-cli check-valgrind: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)tools/run-tests --build $(O) --suites $(@:check-%=%)
 

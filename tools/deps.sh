@@ -10,12 +10,12 @@ set -euo pipefail
 [ "${HWBP_NO_DEPS:-}" = 1 ] && exit 0
 
 # Build: compiler, make, pkg-config, elfutils (libdw), Capstone.
-# Tests: cmocka; the cross lanes: aarch64 gcc and glibc, clang-19 + lld-19
+# Tests: cmocka, valgrind; the cross lanes: aarch64 gcc and glibc, clang-19 + lld-19
 # for loongarch64, QEMU for arm64 and cpio for its initramfs.
 pkgs=(
 	gcc make pkg-config libc6-dev
 	libdw-dev libelf-dev libcapstone-dev
-	libcmocka-dev
+	libcmocka-dev valgrind
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	clang-19 lld-19
 	qemu-system-arm cpio

@@ -4,7 +4,8 @@
  *
  * TAP output, a probe that decides whether the machine can run them (a perf
  * breakpoint on ourselves), skips that turn into failures under
- * HWBP_REQUIRE_HW=1, and stores that the compiler cannot merge or drop.
+ * HWBP_REQUIRE_HW=1, tests left out under valgrind, and stores that the
+ * compiler cannot merge or drop.
  */
 #ifndef HWBP_TESTS_HW_H
 #define HWBP_TESTS_HW_H
@@ -38,6 +39,26 @@ static inline bool hw_require(void)
 	const char *e = getenv("HWBP_REQUIRE_HW");
 
 	return e && !strcmp(e, "1");
+}
+
+/*
+ * hw_valgrind() - does this program run under valgrind? tools/run-tests
+ * sets HWBP_TEST_VALGRIND=1 in its valgrind suite. There the tests that
+ * cannot work are left out of the plan (not skipped: they run natively and
+ * under ASan), and long loops are cut down.
+ */
+static inline bool hw_valgrind(void)
+{
+	const char *e = getenv("HWBP_TEST_VALGRIND");
+
+	return e && !strcmp(e, "1");
+}
+
+/* A test this run does not plan, and why: a TAP comment the runner shows. */
+static inline void hw_left_out(const char *name, const char *why)
+{
+	printf("# not under valgrind: %s: %s\n", name, why);
+	fflush(stdout);
 }
 
 /* ok N - name; returns COND */

@@ -10,6 +10,7 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,9 +42,22 @@ static void *write_vars0(void *arg)
 	return NULL;
 }
 
+/*
+ * Only x86-64 delivers signal-mode hits (elsewhere open is refused). Under
+ * valgrind the perf SIGTRAP never reaches the handler: the writing thread
+ * traps on the same store again and again and the test hangs.
+ */
+static bool signal_left_out(void)
+{
+#if defined(__x86_64__)
+	return hw_valgrind();
+#else
+	return false;
+#endif
+}
+
 static void test_signal(void)
 {
-	const char *nosig = getenv("HWBP_HW_NO_SIGNAL");
 	HWBP_OPTS(hwbp_session_opts, o, .delivery = HWBP_DELIVER_SIGNAL, .signal_fn = on_signal);
 	struct hwbp_session *s = NULL;
 	struct hwbp_point *pt = NULL;
@@ -51,11 +65,9 @@ static void test_signal(void)
 	uint64_t hits = 0;
 	int err;
 
-	if (nosig && !strcmp(nosig, "1")) {
-		/* valgrind never returns from the perf SIGTRAP: the signal is
-		 * sent from task_work on the way back to user mode, which its
-		 * signal machinery does not expect. */
-		hw_skip("signal: 5 threads", "HWBP_HW_NO_SIGNAL=1 (e.g. under valgrind)");
+	if (signal_left_out()) {
+		hw_left_out("signal: 5 threads", "perf's SIGTRAP never reaches the handler under "
+			    "valgrind: the writing thread traps on the same store forever");
 		return;
 	}
 	err = hwbp_session_open(&o, &s);
@@ -250,12 +262,21 @@ static void test_exhaustion(void)
 
 static volatile uint64_t writer_count;
 
+/*
+ * valgrind runs one thread at a time and switches only after a long slice:
+ * a writer that never blocks takes millions of hits (some 10 us each) before
+ * the main thread wakes from each sleep. There it yields after every 64.
+ */
 static void *writer(void *arg)
 {
+	unsigned int burst = hw_valgrind() ? 64 : 0;
+
 	(void)arg;
 	while (!stop_flag) {
 		hw_store(&vars[0], 8, 1);
 		writer_count++;
+		if (burst && writer_count % burst == 0)
+			sched_yield();
 	}
 	return NULL;
 }
@@ -407,10 +428,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--exit"))
 		return 0;
 
-	hw_plan(NTESTS, 120);
+	hw_plan(NTESTS - signal_left_out(), 120);
 	why = hw_probe();
 	if (why) {
-		hw_skip_rest(NTESTS, why);
+		hw_skip_rest(NTESTS - signal_left_out(), why);
 		return hw_done();
 	}
 	test_signal();
