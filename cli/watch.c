@@ -496,17 +496,33 @@ static int line_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void batch_flush(struct watch *w)
+/*
+ * Print the held lines of hits older than BEFORE, in time order, and keep
+ * the others. A drain that starts at time D reads every record of a hit
+ * before D, whichever CPU's buffer holds it; a later hit may still be on
+ * its way into a buffer read earlier in the drain, so its line waits for
+ * the next drain rather than come out ahead of an older one.
+ */
+static void batch_flush(struct watch *w, uint64_t before)
 {
+	size_t n = 0, k = 0;
+
 	if (!w->nbatch)
 		return;
 	qsort(w->batch, w->nbatch, sizeof(*w->batch), line_cmp);
-	for (size_t i = 0; i < w->nbatch; i++) {
-		fputs(w->batch[i].text, w->out);
-		free(w->batch[i].text);
+	while (n < w->nbatch && w->batch[n].time_ns < before) {
+		fputs(w->batch[n].text, w->out);
+		free(w->batch[n].text);
+		n++;
 	}
-	w->nbatch = 0;
-	fflush(w->out);
+	for (size_t i = n; i < w->nbatch; i++) {
+		w->batch[k] = w->batch[i];
+		w->batch[k].seq = k;
+		k++;
+	}
+	w->nbatch = k;
+	if (n)
+		fflush(w->out);
 }
 
 static int on_hit(const struct hwbp_hit *h, void *arg)
@@ -667,9 +683,14 @@ static int open_session(struct watch *w)
 		so.backend = HWBP_BACKEND_PTRACE;
 	if (a->mode == WATCH_WATCH) {
 		so.sample = HWBP_SAMPLE_REGS;
-		if (a->backtrace)
+		if (a->backtrace) {
 			so.sample |= HWBP_SAMPLE_CALLCHAIN | HWBP_SAMPLE_STACK;
-		else if (so.backend == HWBP_BACKEND_PTRACE)
+			/* 4 KiB of stack unwinds the usual frames; root may lock
+			 * 2 MiB per CPU so that a burst of hits fits. */
+			so.sample_stack_user = 4096;
+			if (geteuid() == 0)
+				so.buffer_pages = 512;
+		} else if (so.backend == HWBP_BACKEND_PTRACE)
 			so.sample = 0;	/* the values are read, not decoded */
 	}
 	err = hwbp_session_open(&so, &w->s);
@@ -877,13 +898,15 @@ static void print_stat(struct watch *w, uint64_t dur_ns)
 /* Drain what the kernel has buffered; stop at --max-hits. */
 static void drain(struct watch *w, int timeout_ms)
 {
+	/* Stop mode hands hits out in the order the threads stopped. */
+	uint64_t before = w->stop_mode ? UINT64_MAX : now_ns();
 	int n;
 
 	do {
 		n = hwbp_session_poll(w->s, timeout_ms, on_hit, w);
 		timeout_ms = 0;
 	} while (n > 0 && !w->done);
-	batch_flush(w);
+	batch_flush(w, before);
 }
 
 /*
@@ -1194,6 +1217,7 @@ int watch_run(const struct watch_args *a)
 		drain(&w, 0);
 	uint64_t dur = now_ns() - w.t0;
 
+	batch_flush(&w, UINT64_MAX);
 	/* Disarm before anything else: the target runs on unwatched. */
 	if (a->mode == WATCH_STAT)
 		print_stat(&w, dur);

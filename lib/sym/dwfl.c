@@ -52,6 +52,13 @@ struct insn_memo {
 	struct hwbp_sym_insn insn;
 };
 
+/*
+ * The last answers of hwbp_sym_addr_info(), by ip: a watch reports the
+ * same few instructions again and again, and the line table lookup costs
+ * more than a hit. Emptied whenever the modules are reported again.
+ */
+#define WHERE_MEMO 32
+
 struct hwbp_sym_ctx {
 	Dwfl *dwfl;
 	pid_t pid;			/* 0 for a file context */
@@ -62,6 +69,7 @@ struct hwbp_sym_ctx {
 	bool attached;			/* dwfl_attach_state() done */
 	struct unwind_state *uw;
 	struct insn_memo *memo;		/* INSN_MEMO entries, or NULL */
+	struct hwbp_sym_where *where;	/* WHERE_MEMO entries (ip 0: empty) */
 };
 
 static char *debuginfo_path;
@@ -210,6 +218,9 @@ static int report_pid(struct hwbp_sym_ctx *ctx)
 
 	if (ctx->memo)
 		memset(ctx->memo, 0, INSN_MEMO * sizeof(*ctx->memo));
+	if (ctx->where)
+		for (unsigned int i = 0; i < WHERE_MEMO; i++)
+			ctx->where[i].ip = 0;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)ctx->pid);
 	n = readlink(link, ctx->exe, sizeof(ctx->exe) - 1);
 	if (n < 0) {
@@ -318,6 +329,7 @@ void hwbp_sym_close(struct hwbp_sym_ctx *ctx)
 		dwfl_end(ctx->dwfl);
 	free(ctx->mods);
 	free(ctx->memo);
+	free(ctx->where);
 	free(ctx);
 }
 
@@ -1556,6 +1568,7 @@ static Dwfl_Module *find_mod(struct hwbp_sym_ctx *ctx, uint64_t addr)
 /* See sym.h. */
 int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_where *out)
 {
+	struct hwbp_sym_where *m = NULL;
 	Dwfl_Module *mod;
 	const char *fn;
 	GElf_Off off;
@@ -1563,6 +1576,15 @@ int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_wh
 
 	if (!ctx || !out)
 		return -EINVAL;
+	if (!ctx->where)
+		ctx->where = calloc(WHERE_MEMO, sizeof(*ctx->where));
+	if (ctx->where && ip) {
+		m = &ctx->where[(ip ^ ip >> 5) % WHERE_MEMO];
+		if (m->ip == ip) {
+			*out = *m;
+			return 0;
+		}
+	}
 	mod = find_mod(ctx, ip);
 	if (!mod)
 		return -ENOENT;
@@ -1580,6 +1602,8 @@ int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_wh
 		out->func_size = sym.st_size;
 	}
 	fill_line(mod, ip, out);
+	if (m)
+		*m = *out;
 	return 0;
 }
 
