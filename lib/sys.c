@@ -203,6 +203,17 @@ static int sys_sigaction(int sig, const struct sigaction *act, struct sigaction 
 	return (int)HWBP_SYS_RET(sigaction(sig, act, old));
 }
 
+static int sys_fcntl(int fd, int cmd, unsigned long arg)
+{
+	return (int)HWBP_SYS_RET(fcntl(fd, cmd, arg));
+}
+
+/* The plain system call, with the kernel's 8-byte signal set. */
+static int sys_sigtimedwait(const void *set, void *info, const struct timespec *ts)
+{
+	return (int)HWBP_SYS_RET(syscall(SYS_rt_sigtimedwait, set, info, ts, (size_t)8));
+}
+
 const struct hwbp_sys hwbp_sys_real = {
 	.perf_event_open = sys_perf_event_open,
 	.ioctl = sys_ioctl,
@@ -224,6 +235,8 @@ const struct hwbp_sys hwbp_sys_real = {
 	.kill = sys_kill,
 	.tgkill = sys_tgkill,
 	.sigaction = sys_sigaction,
+	.fcntl = sys_fcntl,
+	.sigtimedwait = sys_sigtimedwait,
 };
 
 struct hwbp_sys hwbp_sys = {
@@ -247,6 +260,8 @@ struct hwbp_sys hwbp_sys = {
 	.kill = sys_kill,
 	.tgkill = sys_tgkill,
 	.sigaction = sys_sigaction,
+	.fcntl = sys_fcntl,
+	.sigtimedwait = sys_sigtimedwait,
 };
 
 int hwbp_sys_online_cpus(int *cpus, int max)

@@ -21,6 +21,7 @@
 struct perf_event_attr;
 struct epoll_event;
 struct sigaction;
+struct timespec;
 
 /*
  * @perf_event_open: perf_event_open(2); a descriptor (O_CLOEXEC is added)
@@ -41,6 +42,9 @@ struct sigaction;
  * @kill:           kill(2)
  * @tgkill:         tgkill(2)
  * @sigaction:      rt_sigaction through libc's sigaction(2)
+ * @fcntl:          fcntl(2) with an integer or pointer argument
+ * @sigtimedwait:   rt_sigtimedwait(2) on the signals in SET (a sigset_t);
+ *                  the signal taken, -EAGAIN when none is pending by TS
  */
 struct hwbp_sys {
 	int (*perf_event_open)(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
@@ -64,6 +68,8 @@ struct hwbp_sys {
 	int (*kill)(pid_t pid, int sig);
 	int (*tgkill)(pid_t pid, pid_t tid, int sig);
 	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
+	int (*fcntl)(int fd, int cmd, unsigned long arg);
+	int (*sigtimedwait)(const void *set, void *info, const struct timespec *ts);
 };
 
 /* The table in use; starts as hwbp_sys_real. */
