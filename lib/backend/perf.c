@@ -1196,27 +1196,30 @@ static bool sigtrap_hit(const siginfo_t *si, uint64_t *data, uint32_t *flags)
  * So the watchpoint stays armed and the kernel's own per-thread step-over
  * is used instead:
  *
- *  1. The hit's SIGTRAP: the callback runs, then the handler opens a
- *     one-shot execute breakpoint on this thread at pc + 4 (a load or store
- *     is never a branch, and A64 and LoongArch instructions are 4 bytes)
- *     that signals by O_ASYNC with a real-time signal (F_SETSIG, to this
- *     thread with F_SETOWN_EX), and returns with SIGTRAP blocked in the
- *     restored mask.
+ *  1. The hit's SIGTRAP: the handler opens a one-shot execute breakpoint
+ *     on this thread at pc + 4 (a load or store is never a branch, and A64
+ *     and LoongArch instructions are 4 bytes) that signals by O_ASYNC with
+ *     a real-time signal (F_SETSIG, to this thread with F_SETOWN_EX), keeps
+ *     the hit, and returns with SIGTRAP blocked in the restored mask.
  *  2. The access runs again and traps again (the echo). Its SIGTRAP is
  *     blocked, so it stays pending and nothing interrupts the kernel's
  *     step: the access completes once, and the watchpoint is re-armed.
  *  3. The breakpoint at pc + 4 fires: its handler closes it, takes the
- *     echo with sigtimedwait(), notes it so that counts leave it out, and
- *     returns with SIGTRAP unblocked.
+ *     echo with sigtimedwait() and notes it so that counts leave it out,
+ *     runs the callback, and returns with SIGTRAP unblocked.
  *
  * Each access thus gives one callback and one count, on any thread, and
- * the step costs two signals and three system calls more than on x86.
+ * the callback runs after the access as on x86 (the ucontext is that of
+ * the next instruction; hit->ip stays the accessing one). The step costs
+ * two signals and a few system calls more than on x86.
  * Execute breakpoints are refused in signal mode here: the instruction
  * after one may be anywhere.
  */
 static __thread __attribute__((tls_model("initial-exec"))) struct {
 	int fd;			/* breakpoint at pc + 4 while stepping, else -1 */
 	bool step_blocked;	/* the step signal was blocked before */
+	uint64_t cookie;	/* the slot being stepped over */
+	struct hwbp_hit hit;	/* delivered once the access is done */
 } perf_step = { .fd = -1 };
 
 static uint64_t uc_pc(void *uc)
@@ -1236,8 +1239,10 @@ static struct hwbp_bk_slot *slot_by_cookie(struct hwbp_bk *b, uint64_t cookie)
 	return NULL;
 }
 
-/* Step 1: arm the breakpoint after the access and block SIGTRAP for it. */
-static void step_arm(struct hwbp_bk *b, uint64_t cookie, ucontext_t *u)
+/* Step 1: arm the breakpoint after the access and block SIGTRAP for it.
+ * Return false if the hit must be delivered now. */
+static bool step_arm(struct hwbp_bk *b, uint64_t cookie, const struct hwbp_hit *hit,
+		     ucontext_t *u)
 {
 	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = hwbp_sys.gettid() };
 	struct perf_event_attr a;
@@ -1274,15 +1279,19 @@ static void step_arm(struct hwbp_bk *b, uint64_t cookie, ucontext_t *u)
 		bs = slot_by_cookie(b, cookie);
 		for (size_t i = 0; bs && i < bs->nev; i++)
 			hwbp_sys.ioctl(bs->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
-		return;
+		return false;
 	}
 	perf_step.fd = fd;
+	perf_step.cookie = cookie;
+	perf_step.hit = *hit;
 	perf_step.step_blocked = sigismember(&u->uc_sigmask, b->step_sig) == 1;
 	sigaddset(&u->uc_sigmask, SIGTRAP);
 	sigdelset(&u->uc_sigmask, b->step_sig);
+	return true;
 }
 
-/* Step 3: the access is done; take its echo and unblock SIGTRAP. */
+/* Step 3: the access is done; take its echo, report the hit and unblock
+ * SIGTRAP. */
 static void perf_stepsig(int sig, siginfo_t *si, void *uc)
 {
 	struct hwbp_bk *b = atomic_load(&perf_sig_owner);
@@ -1318,6 +1327,8 @@ static void perf_stepsig(int sig, siginfo_t *si, void *uc)
 			sigtrap_forward(b, SIGTRAP, &info, uc);
 		}
 	}
+	perf_step.hit.ucontext = uc;
+	hwbp_core_deliver(b->s, (void *)(uintptr_t)perf_step.cookie, &perf_step.hit);
 	sigdelset(&u->uc_sigmask, SIGTRAP);
 	if (perf_step.step_blocked)
 		sigaddset(&u->uc_sigmask, sig);
@@ -1348,11 +1359,10 @@ static void perf_sigtrap(int sig, siginfo_t *si, void *uc)
 	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
 #elif defined(__aarch64__) || defined(__loongarch64)
 	hit.ip = uc_pc(uc);
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
 	/* A SIGTRAP that was blocked at the access arrives late (ASYNC): the
 	 * kernel has stepped over that access already. */
-	if (!(flags & TRAP_PERF_FLAG_ASYNC))
-		step_arm(b, data, uc);
+	if ((flags & TRAP_PERF_FLAG_ASYNC) || !step_arm(b, data, &hit, uc))
+		hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
 #else
 	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
 #endif
