@@ -1212,7 +1212,11 @@ static bool sigtrap_hit(const siginfo_t *si, uint64_t *data, uint32_t *flags)
  * Each access thus gives one callback and one count, on any thread, and
  * the callback runs after the access as on x86 (the ucontext is that of
  * the next instruction; hit->ip stays the accessing one). The step costs
- * two signals and a few system calls more than on x86.
+ * two signals and a few system calls more than on x86. The O_ASYNC signal
+ * is sent from irq_work (a self-IPI) when the breakpoint traps; should the
+ * IPI come late, it still lands at the kernel's step over that breakpoint,
+ * one instruction on. An access from another thread is never in the way:
+ * the blocked mask, the breakpoint and the state below are this thread's.
  * Execute breakpoints are refused in signal mode here: the instruction
  * after one may be anywhere.
  */
