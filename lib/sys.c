@@ -220,11 +220,15 @@ static int sys_sigmask(int how, const sigset_t *set, sigset_t *old)
 	return -err;
 }
 
-static int sys_sigtimedwait(const sigset_t *set, int timeout_ms)
+static int sys_fcntl(int fd, int cmd, unsigned long arg)
 {
-	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
+	return (int)HWBP_SYS_RET(fcntl(fd, cmd, arg));
+}
 
-	return (int)HWBP_SYS_RET(sigtimedwait(set, NULL, &ts));
+/* The plain system call, with the kernel's 8-byte signal set. */
+static int sys_sigtimedwait(const void *set, void *info, const struct timespec *ts)
+{
+	return (int)HWBP_SYS_RET(syscall(SYS_rt_sigtimedwait, set, info, ts, (size_t)8));
 }
 
 /* Both tables start the same. */
@@ -251,6 +255,7 @@ static int sys_sigtimedwait(const sigset_t *set, int timeout_ms)
 	.sigaction = sys_sigaction,	\
 	.process_vm_readv = sys_process_vm_readv,	\
 	.thread_sigmask = sys_sigmask,	\
+	.fcntl = sys_fcntl,	\
 	.sigtimedwait = sys_sigtimedwait,	\
 }
 

@@ -22,6 +22,7 @@
 struct perf_event_attr;
 struct epoll_event;
 struct sigaction;
+struct timespec;
 
 /*
  * @perf_event_open: perf_event_open(2); a descriptor (O_CLOEXEC is added)
@@ -45,8 +46,9 @@ struct sigaction;
  * @process_vm_readv: LEN bytes at ADDR in process PID into BUF; bytes read
  *                  (fewer at an unmapped page)
  * @thread_sigmask: pthread_sigmask(3) of the calling thread
- * @sigtimedwait:   wait up to TIMEOUT_MS for a signal of SET; the signal,
- *                  or -EAGAIN on timeout
+ * @fcntl:          fcntl(2) with an integer or pointer argument
+ * @sigtimedwait:   rt_sigtimedwait(2) on the signals in SET (a sigset_t);
+ *                  the signal taken, -EAGAIN when none is pending by TS
  */
 struct hwbp_sys {
 	int (*perf_event_open)(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
@@ -72,7 +74,8 @@ struct hwbp_sys {
 	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
 	ssize_t (*process_vm_readv)(pid_t pid, void *buf, uint64_t addr, size_t len);
 	int (*thread_sigmask)(int how, const sigset_t *set, sigset_t *old);
-	int (*sigtimedwait)(const sigset_t *set, int timeout_ms);
+	int (*fcntl)(int fd, int cmd, unsigned long arg);
+	int (*sigtimedwait)(const void *set, void *info, const struct timespec *ts);
 };
 
 /* The table in use; starts as hwbp_sys_real. */

@@ -518,11 +518,17 @@ struct hwbp_hit {
 typedef int (*hwbp_hit_fn)(const struct hwbp_hit *hit, void *arg);
 
 /*
- * hwbp_signal_fn - signal mode callback. It runs inside a SIGTRAP handler
- * on the thread that made the access, right after the access (x86: the
- * trap follows the access; arm64 and LoongArch trap before it, and the
- * library steps over the access so that each access gives exactly one
- * callback). Rules:
+ * hwbp_signal_fn - signal mode callback. It runs inside a signal handler
+ * on the thread that made the access, right after the access, once per
+ * access. x86 traps after the access. arm64 traps before it: the library
+ * lets the kernel step over the access and calls back from a one-shot
+ * breakpoint on the next instruction, so there too the memory already
+ * holds a stored value and @ucontext is that of the next instruction
+ * (@ip stays the accessing one). For that, an arm64 signal mode session
+ * takes one real-time signal that has no handler (the highest free one,
+ * SIGRTMAX down) until it closes; execute points are refused there
+ * (-EOPNOTSUPP: what runs after a branch is not known). LoongArch refuses
+ * signal mode (-EOPNOTSUPP) until it can be tested. Rules:
  *   - only async-signal-safe functions (signal-safety(7)): no malloc(),
  *     no printf(), no locks that the interrupted code may hold;
  *   - do not call any hwbp_* function except hwbp_point_label() and
@@ -530,8 +536,8 @@ typedef int (*hwbp_hit_fn)(const struct hwbp_hit *hit, void *arg);
  *   - keep it short: the accessing thread waits;
  *   - errno is saved and restored around it by the library;
  *   - an access made by the callback itself to a watched byte is not
- *     reported (SIGTRAP is blocked while it runs, and the kernel then
- *     queues the trap: it would arrive late, so do not do that).
+ *     reported in time (SIGTRAP is blocked while it runs, and the kernel
+ *     then queues the trap: it arrives late, so do not do that).
  * The library installs its own SIGTRAP handler while a signal mode session
  * is open and passes other SIGTRAPs (breakpoints of a debugger, raise())
  * on to the handler that was there before.
@@ -632,10 +638,11 @@ struct hwbp_session_opts {
  * does not exist; -EACCES/-EPERM if the kernel's policy refuses
  * (perf_event_paranoid, ptrace access mode); -EBUSY for a ptrace session
  * on a process another tracer holds; -EOPNOTSUPP if there is no
- * breakpoint PMU (perf), or for signal delivery or kernel watching with
- * ptrace; -ENOMEM.
+ * breakpoint PMU (perf), for signal delivery or kernel watching with
+ * ptrace, or for signal mode on LoongArch; -ENOMEM.
  * Thread-safety: sessions are independent; any thread may open one. Only
- * one signal mode session may be open at a time (-EBUSY).
+ * one signal mode session may be open at a time (-EBUSY; also on arm64
+ * when every real-time signal has a handler).
  */
 int hwbp_session_open(const struct hwbp_session_opts *opts, struct hwbp_session **out);
 

@@ -1287,6 +1287,7 @@ static int pt_poll(struct hwbp_bk *b, int timeout_ms)
 	sigaddset(&chld, SIGCHLD);
 	hwbp_sys.thread_sigmask(SIG_BLOCK, &chld, &old);
 	for (;;) {
+		struct timespec ts;
 		int64_t left;
 		int r;
 
@@ -1302,7 +1303,9 @@ static int pt_poll(struct hwbp_bk *b, int timeout_ms)
 			if (ms < left)
 				left = ms + 1;
 		}
-		r = hwbp_sys.sigtimedwait(&chld, (int)left);
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (long)(left % 1000) * 1000000;
+		r = hwbp_sys.sigtimedwait(&chld, NULL, &ts);
 		if (r == -EINTR) {
 			err = -EINTR;
 			break;

@@ -12,10 +12,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#define NTESTS 8
+#if defined(__aarch64__)
+#define NTESTS 10
+#else
+#define NTESTS 9
+#endif
 
 static volatile uint64_t vars[8] __attribute__((aligned(64)));
 static volatile int stop_flag;
@@ -71,8 +76,8 @@ static void test_signal(void)
 		return;
 	}
 	err = hwbp_session_open(&o, &s);
-#if !defined(__x86_64__)
-	/* Not yet on CPUs that trap before the access (see perf.c). */
+#if defined(__loongarch64)
+	/* Not yet on LoongArch (see perf.c). */
 	hw_ok(err == -EOPNOTSUPP && !s,
 	      "signal: refused with EOPNOTSUPP where the trap comes before the access (%d)", err);
 	return;
@@ -94,6 +99,103 @@ static void test_signal(void)
 	      "(err %d)", sig_calls, (unsigned long long)hits, err);
 	hwbp_session_close(s);
 }
+
+/*
+ * THREAD target, stores and loads: one callback each, after the access (the
+ * word already holds the stored value: arm64 steps over the access before
+ * the callback), the stores all land once, per-thread rows match, and
+ * another thread's stores are not seen.
+ */
+static volatile uint64_t sig_expect;
+static unsigned long sig_thread_calls, sig_thread_bad;
+
+/* The watched word, read by the kernel: a load here would be a hit. */
+static uint64_t peek_vars3(void)
+{
+	uint64_t v = ~0ull;
+	struct iovec local = { &v, 8 }, remote = { (void *)&vars[3], 8 };
+
+	syscall(SYS_process_vm_readv, getpid(), &local, 1ul, &remote, 1ul, 0ul);
+	return v;
+}
+
+static void on_signal_thread(const struct hwbp_hit *hit, void *arg)
+{
+	(void)arg;
+	if (peek_vars3() != sig_expect || hit->tid != hw_gettid() || !hit->ucontext)
+		sig_thread_bad++;
+	sig_thread_calls++;
+}
+
+static void *write_vars3(void *arg)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < 300; i++)
+		hw_store(&vars[3], 8, 5000 + i);
+	return NULL;
+}
+
+static void test_signal_thread(void)
+{
+	HWBP_OPTS(hwbp_session_opts, o, .target = HWBP_TARGET_THREAD,
+		  .delivery = HWBP_DELIVER_SIGNAL, .signal_fn = on_signal_thread, .per_thread = true);
+	struct hwbp_thread_count row = { 0, 0 };
+	struct hwbp_session *s = NULL;
+	struct hwbp_point *pt = NULL;
+	uint64_t hits = 0, sum = 0;
+	size_t nrows = 0;
+	pthread_t th;
+	int err;
+
+	err = hwbp_session_open(&o, &s);
+#if defined(__loongarch64)
+	hw_ok(err == -EOPNOTSUPP && !s, "signal, thread: refused on LoongArch (%d)", err);
+	return;
+#endif
+	if (!err)
+		err = hwbp_watch(s, (uintptr_t)&vars[3], 8, HWBP_RW, NULL, &pt);
+	if (!err)
+		err = hwbp_session_apply(s);
+	if (!err && pthread_create(&th, NULL, write_vars3, NULL) == 0)
+		pthread_join(th, NULL);
+	for (unsigned int i = 0; i < 1000 && !err; i++) {
+		sig_expect = i;
+		hw_store(&vars[3], 8, i);
+	}
+	for (unsigned int i = 0; i < 500 && !err; i++)
+		sum += hw_load(&vars[3]);
+	if (!err)
+		err = hwbp_point_count(pt, &hits);
+	if (!err)
+		err = hwbp_point_threads(pt, &row, 1, &nrows);
+	hwbp_session_close(s);
+	hw_ok(!err && sig_thread_calls == 1500 && !sig_thread_bad && hits == 1500 && nrows == 1 &&
+	      row.tid == hw_gettid() && row.hits == 1500 && vars[3] == 999 &&
+	      sum == 500 * (999 & 0xff),
+	      "signal, thread: 1000 stores + 500 loads: %lu callbacks (%lu saw a wrong value), "
+	      "count %llu, row %llu, word %llu, loads summed %llu (err %d)", sig_thread_calls,
+	      sig_thread_bad, (unsigned long long)hits, (unsigned long long)row.hits,
+	      (unsigned long long)vars[3], (unsigned long long)sum, err);
+}
+
+#if defined(__aarch64__)
+/* arm64 cannot step over an execute breakpoint in signal mode: what runs
+ * after the instruction is not known. */
+static void test_signal_exec(void)
+{
+	HWBP_OPTS(hwbp_session_opts, o, .delivery = HWBP_DELIVER_SIGNAL, .signal_fn = on_signal);
+	struct hwbp_session *s = NULL;
+	struct hwbp_point *pt = NULL;
+	int err = hwbp_session_open(&o, &s);
+
+	if (!err)
+		err = hwbp_watch(s, (uintptr_t)&write_vars0, 4, HWBP_EXEC, NULL, &pt);
+	if (!err)
+		err = hwbp_session_apply(s);
+	hw_ok(err == -EOPNOTSUPP, "signal: execute points refused on arm64 (%d)", err);
+	hwbp_session_close(s);
+}
+#endif
 
 /* --- stream mode overflow ------------------------------------------------- */
 
@@ -435,6 +537,10 @@ int main(int argc, char **argv)
 		return hw_done();
 	}
 	test_signal();
+	test_signal_thread();
+#if defined(__aarch64__)
+	test_signal_exec();
+#endif
 	test_stream_overflow();
 	test_exec_notify();
 	test_exhaustion();
