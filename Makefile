@@ -141,7 +141,7 @@ $(O)/tests/tools/%: tests/tools/%.c
 
 # Target programs: what users watch. Built without sanitizers, with -g, at
 # -O0 and -O2, PIE and not.
-TGT_CFLAGS := -std=gnu11 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -fno-inline-functions-called-once
+TGT_CFLAGS := -std=gnu11 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) $(if $(findstring clang,$(CC)),,-fno-inline-functions-called-once)
 $(O)/tests/targets/%-O0: tests/targets/%.c $(TARGET_LIBS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
