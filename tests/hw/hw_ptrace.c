@@ -218,6 +218,24 @@ static int open_on(struct ctx *c, enum hwbp_target tgt, pid_t pid, enum hwbp_del
 	return hwbp_session_open(&o, s);
 }
 
+/*
+ * hwbp_session_apply(), again while the plan fits but the kernel refuses a
+ * slot: another program's breakpoint (a CPU-wide one of another test
+ * running at the same time) can hold one for a moment.
+ */
+static int apply(struct hwbp_session *s)
+{
+	int err = hwbp_session_apply(s);
+
+	for (int i = 0; i < 100 && err == -ENOSPC && !hwbp_session_plan(s); i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		err = hwbp_session_apply(s);
+	}
+	return err;
+}
+
 /* Poll until the task C waits for exits (bounded). */
 static int wait_exit(struct hwbp_session *s, struct ctx *c)
 {
@@ -435,8 +453,8 @@ static int ops_case(unsigned int off, uint64_t len, enum hwbp_access acc, enum h
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&area[off], len, acc, NULL, &pt);
 	if (!err)
-		err = hwbp_session_apply(s);
-	if (err == -ENOSPC) {
+		err = apply(s);
+	if (err == -ENOSPC && hwbp_session_plan(s) == -ENOSPC) {
 		ok = -1;
 		goto out;
 	}
@@ -586,7 +604,7 @@ static void test_exec_bp(enum hwbp_delivery d)
 	if (!err)
 		err = hwbp_watch(s, addr, len, HWBP_EXEC, NULL, &pt);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err) {
 		child_go(&ch, 1);
 		err = wait_exit(s, &c);
@@ -718,7 +736,7 @@ static void test_values(void)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&vrw, 4, HWBP_RW, NULL, &prw);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err) {
 		child_go(&ch, 1);
 		err = wait_exit(s, &c);
@@ -837,7 +855,7 @@ static void test_threads(bool before, enum hwbp_delivery d)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err) {
 		child_go(&ch, 1);
 		err = wait_exit(s, &c);
@@ -915,7 +933,7 @@ static void test_tid(void)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err) {
 		child_go(&ch, 1);
 		err = wait_exit(s, &c);	/* the thread's exit */
@@ -986,7 +1004,7 @@ static void test_fork(bool follow)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err) {
 		child_go(&ch, 1);
 		err = wait_exit(s, &c);
@@ -1089,7 +1107,7 @@ static void test_exec(void)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&exec_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err)
 		child_go(&ch, 1);
 	while (!err && !c.exited) {
@@ -1106,7 +1124,7 @@ static void test_exec(void)
 			if (!err)
 				err = hwbp_point_modify(pt, moved_to, 8, HWBP_WRITE);
 			if (!err)
-				err = hwbp_session_apply(s);
+				err = apply(s);
 		}
 		if (now_ms() > end)
 			err = -ETIMEDOUT;
@@ -1171,11 +1189,11 @@ static void test_exhaustion(bool drop_one)
 	for (unsigned int i = 0; i < n && !err; i++)
 		err = hwbp_watch(s, (uintptr_t)&words[i], 8, HWBP_WRITE, NULL, &pt[i]);
 	if (!err) {
-		aerr = hwbp_session_apply(s);
+		aerr = apply(s);
 		if (drop_one) {
 			hwbp_point_remove(pt[n - 1]);
 			pt[n - 1] = NULL;
-			err = hwbp_session_apply(s);
+			err = apply(s);
 		}
 	}
 	if (!err) {
@@ -1272,7 +1290,7 @@ static void test_flow(void)
 	if (!err)
 		err = hwbp_watch(s, cc, 8, HWBP_WRITE, NULL, &q);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err)
 		child_go(&ch, 1);
 	while (!err && !c.exited) {
@@ -1281,7 +1299,7 @@ static void test_flow(void)
 			moved = true;
 			err = hwbp_point_modify(p, b, 8, HWBP_WRITE);
 			if (!err)
-				err = hwbp_session_apply(s);
+				err = apply(s);
 		}
 		if (!err && moved && !removed && recs_of(&c, p) >= 300) {
 			removed = true;
@@ -1391,7 +1409,7 @@ static void test_signals(void)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&trap_n, 4, HWBP_WRITE, NULL, &ptr);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err) {
 		child_go(&ch, 1);
 		err = wait_exit(s, &c);
@@ -1481,7 +1499,7 @@ static void test_detach(void)
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&det_b, 8, HWBP_WRITE, NULL, &pb);
 	if (!err)
-		err = hwbp_session_apply(s);
+		err = apply(s);
 	if (!err)
 		child_go(&ch, 1);
 	while (!err && !c.exited && c.n < 50) {
