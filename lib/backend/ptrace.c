@@ -862,11 +862,63 @@ static int scan(struct hwbp_bk *b)
 /* --------------------------------------------------------------------- */
 /* Attaching and leaving                                                 */
 
+/* Is a SIGTRAP queued for T (stopped), not yet delivered? */
+static bool trap_queued(struct pt_task *t)
+{
+	struct {
+		uint64_t off;
+		uint32_t flags;
+		int32_t nr;
+	} arg = { 0, 0, 8 };	/* struct ptrace_peeksiginfo_args: T's own queue */
+	siginfo_t si[8];
+	long n = pt(PTRACE_PEEKSIGINFO, t->tid, (uint64_t)(uintptr_t)&arg, si);
+
+	for (long i = 0; i < n && i < 8; i++)
+		if (si[i].si_signo == SIGTRAP)
+			return true;
+	return false;
+}
+
+/*
+ * A thread that PTRACE_INTERRUPT stopped right after its watched access
+ * (or a single step) has the debug trap's SIGTRAP queued still: the
+ * interrupt stop comes first. Detached like that, it would die of it.
+ * Let it take the signal as a stop of ours (a hit, or its own SIGTRAP,
+ * passed on at detach as usual).
+ */
+static void flush_traps(struct hwbp_bk *b)
+{
+	unsigned int rounds = 0;
+	size_t i = 0;
+
+	while (i < b->ntasks) {
+		struct pt_task *t = &b->tasks[i];
+
+		if (rounds >= 4 || t->dying || !t->stopped || t->listen || !trap_queued(t) ||
+		    pt(PTRACE_CONT, t->tid, 0, (void *)(uintptr_t)t->sig)) {
+			i++;
+			rounds = 0;
+			continue;
+		}
+		t->sig = 0;
+		t->stopped = false;
+		rounds++;
+		t = task_wait(b, t);
+		if (!t) {
+			rounds = 0;	/* gone: the next task moved into slot i */
+		} else if (!t->stopped) {
+			i++;
+			rounds = 0;
+		}
+	}
+}
+
 static void detach_all(struct hwbp_bk *b)
 {
 	struct hwbp_regs none;
 
 	stop_all(b);
+	flush_traps(b);
 	regs_build(b, true, &none);
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
