@@ -412,13 +412,17 @@ enum hwbp_backend_kind {
  * the access (@old, @value). Rules:
  *   - targets HWBP_TARGET_PID (all threads, new threads, and forked
  *     children with follow_fork) and HWBP_TARGET_TID; not SELF, THREAD or
- *     SYSTEM (-EINVAL); delivery COUNT or STREAM, not SIGNAL, and no
- *     kernel watching (-EOPNOTSUPP);
+ *     SYSTEM (-EINVAL); delivery COUNT or STREAM, not SIGNAL (-EINVAL),
+ *     and no kernel watching (-EOPNOTSUPP);
+ *   - a watched access the target makes inside its own SIGTRAP handler
+ *     (where SIGTRAP is blocked, unless SA_NODEFER) makes the kernel reset
+ *     that handler to the default, as for any blocked synchronous trap:
+ *     the target's next SIGTRAP then kills it;
  *   - the session traces the target: open, apply, poll and close it from
  *     one thread, the same one (ptrace(2) ties a tracee to a thread);
  *   - a thread that hits stays stopped until the caller's next
- *     hwbp_session_poll() (hwbp_point_count() and hwbp_point_threads()
- *     also collect waiting stops), so poll all the time the target runs;
+ *     hwbp_session_poll(), so poll all the time the target runs; counts
+ *     (hwbp_point_count(), hwbp_point_threads()) are as of the last poll;
  *   - the library reaps the target: its end comes as HWBP_NOTIFY_EXIT with
  *     the wait status; do not waitpid() it while the session is open;
  *   - hwbp_session_poll() blocks SIGCHLD in the calling thread while it
@@ -638,8 +642,8 @@ struct hwbp_session_opts {
  * does not exist; -EACCES/-EPERM if the kernel's policy refuses
  * (perf_event_paranoid, ptrace access mode); -EBUSY for a ptrace session
  * on a process another tracer holds; -EOPNOTSUPP if there is no
- * breakpoint PMU (perf), for signal delivery or kernel watching with
- * ptrace, or for signal mode on LoongArch; -ENOMEM.
+ * breakpoint PMU (perf), for kernel watching with ptrace, or for signal
+ * mode on LoongArch; -ENOMEM.
  * Thread-safety: sessions are independent; any thread may open one. Only
  * one signal mode session may be open at a time (-EBUSY; also on arm64
  * when every real-time signal has a handler).

@@ -515,6 +515,9 @@ static void queue_hit(struct hwbp_bk *b, struct pt_task *t, struct hwbp_bk_slot 
 	e->is_hit = true;
 	e->bs = bs;
 	e->hit = *h;
+	e->hit.addr = bs->slot.addr;
+	e->hit.len = bs->slot.len;
+	e->hit.access = bs->slot.access;
 	if (b->o.sample & (HWBP_SAMPLE_REGS | HWBP_SAMPLE_STACK)) {
 		uint64_t sp = sample_regs(b, t->tid, e);
 
@@ -1266,16 +1269,18 @@ static int pt_enable(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 	return err;
 }
 
+/* Counts as of the last poll: reading one must not take new stops, or the
+ * core's before/after readings around a change would disagree. */
 static int pt_count(struct hwbp_bk *b, struct hwbp_bk_slot *bs, uint64_t *hits)
 {
-	scan(b);
+	(void)b;
 	*hits = bs->hits;
 	return 0;
 }
 
 static int pt_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_core_tally *t)
 {
-	scan(b);
+	(void)b;
 	return hwbp_core_tally_merge(t, &bs->tids, 1);
 }
 

@@ -50,9 +50,11 @@ const struct hwbp_session_opts *hwbp_core_session_opts(const struct hwbp_session
 
 /*
  * hwbp_core_deliver() - a backend reports one hit of the slot whose
- * install COOKIE was given. HIT carries everything but point, piece, addr,
- * len and access, which are filled here for each enabled point using the
- * slot. Async-signal-safe (signal mode calls it from the SIGTRAP handler).
+ * install COOKIE was given. HIT carries everything but point and piece,
+ * which are filled here for each enabled point using the slot, and addr,
+ * len and access, filled from the point's plan unless the backend set len
+ * (a backend that queues hits sets them as the slot was when it fired:
+ * the point may have moved since). Async-signal-safe (signal mode calls it from the SIGTRAP handler).
  *
  * Return: 0 to go on, non-zero if the caller's callback asked to stop.
  */

@@ -999,9 +999,13 @@ int hwbp_core_deliver(struct hwbp_session *s, const void *cookie, struct hwbp_hi
 				continue;
 			hit->point = pt;
 			hit->piece = i;
-			hit->addr = pt->plan.slots[i].addr;
-			hit->len = pt->plan.slots[i].len;
-			hit->access = pt->plan.slots[i].access;
+			/* A backend that queues hits says what the slot watched
+			 * when it fired: the point may have moved since. */
+			if (!hit->len) {
+				hit->addr = pt->plan.slots[i].addr;
+				hit->len = pt->plan.slots[i].len;
+				hit->access = pt->plan.slots[i].access;
+			}
 			if (s->o.delivery == HWBP_DELIVER_SIGNAL) {
 				s->o.signal_fn(hit, s->o.signal_arg);
 			} else if (s->poll_fn) {

@@ -1537,13 +1537,17 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--exec-helper"))
 		exec_helper();
 
-	hw_plan(NTESTS, 240);
+	/* Under valgrind the child's code runs translated: its instructions are
+	 * never fetched where an execute breakpoint watches. */
+	int ntests = NTESTS - (hw_valgrind() ? 2 : 0);
+
+	hw_plan(ntests, 240);
 	hwbp_set_log(log_diag, NULL, NULL);
 	len = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
 	if (len > 0)
 		self_path[len] = '\0';
 	if (hwbp_host_probe(&hi) || !hi.ptrace.usable) {
-		hw_skip_rest(NTESTS, hi.ptrace.why[0] ? hi.ptrace.why : "hwbp_host_probe() failed");
+		hw_skip_rest(ntests, hi.ptrace.why[0] ? hi.ptrace.why : "hwbp_host_probe() failed");
 		return hw_done();
 	}
 	host_nwatch = hi.nwatch > 0 ? (unsigned int)hi.nwatch : 4;
@@ -1557,8 +1561,14 @@ int main(int argc, char **argv)
 	test_sweep(HWBP_RW, HWBP_DELIVER_STREAM);
 	test_sweep(HWBP_WRITE, HWBP_DELIVER_COUNT);
 	test_sweep(HWBP_RW, HWBP_DELIVER_COUNT);
-	test_exec_bp(HWBP_DELIVER_STREAM);
-	test_exec_bp(HWBP_DELIVER_COUNT);
+	if (hw_valgrind()) {
+		hw_left_out("x: breakpoints on a function, stream and count",
+			    "valgrind runs translated code: the function's instructions are never "
+			    "fetched");
+	} else {
+		test_exec_bp(HWBP_DELIVER_STREAM);
+		test_exec_bp(HWBP_DELIVER_COUNT);
+	}
 	test_range(16 + 3, 13);
 	test_range(16, 16);
 	test_range(16, 24);
