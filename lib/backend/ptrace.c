@@ -93,6 +93,7 @@ struct pt_task {
 	bool fresh;			/* attached, first stop not seen yet */
 	bool dying;			/* lost to another thread's exec */
 	bool stepping;			/* single-stepping over a trapped access */
+	bool unstoppable;		/* PTRACE_INTERRUPT refused it (not seized) */
 	uint64_t armed_gen;		/* b->gen its registers hold; 0: none */
 	int sig;			/* signal to pass on when it resumes */
 	/* the hit taken before the step (arm64, LoongArch) */
@@ -515,9 +516,12 @@ static void queue_hit(struct hwbp_bk *b, struct pt_task *t, struct hwbp_bk_slot 
 	e->is_hit = true;
 	e->bs = bs;
 	e->hit = *h;
-	e->hit.addr = bs->slot.addr;
-	e->hit.len = bs->slot.len;
-	e->hit.access = bs->slot.access;
+	if (!e->hit.len) {
+		/* The slot as it fired: the point may move before delivery. */
+		e->hit.addr = bs->slot.addr;
+		e->hit.len = bs->slot.len;
+		e->hit.access = bs->slot.access;
+	}
 	if (b->o.sample & (HWBP_SAMPLE_REGS | HWBP_SAMPLE_STACK)) {
 		uint64_t sp = sample_regs(b, t->tid, e);
 
@@ -532,15 +536,15 @@ static void queue_hit(struct hwbp_bk *b, struct pt_task *t, struct hwbp_bk_slot 
 }
 
 #if !defined(__x86_64__)
-/* The slot an arm64/LoongArch trap address belongs to (the nearest one, as
- * the kernel attributes it: ARCH.md 2.5). */
-static struct hwbp_bk_slot *slot_by_addr(struct hwbp_bk *b, uint64_t a, bool brk)
+/* The watch slot an arm64/LoongArch data address belongs to: the one that
+ * holds it, else the nearest (as the kernel attributes it: ARCH.md 2.5). */
+static struct hwbp_bk_slot *slot_by_addr(struct hwbp_bk *b, uint64_t a)
 {
 	struct hwbp_bk_slot *best = NULL;
 	uint64_t dist = UINT64_MAX;
 
 	for (unsigned int i = 0; i < HWBP_SLOTS_MAX; i++) {
-		struct hwbp_bk_slot *bs = brk ? b->brk[i] : b->watch[i];
+		struct hwbp_bk_slot *bs = b->watch[i];
 		uint64_t d;
 
 		if (!bs || !bs->enabled)
@@ -554,6 +558,32 @@ static struct hwbp_bk_slot *slot_by_addr(struct hwbp_bk *b, uint64_t a, bool brk
 		}
 	}
 	return best;
+}
+
+/* The breakpoint slot armed at pc A, or NULL. */
+static struct hwbp_bk_slot *brk_at(struct hwbp_bk *b, uint64_t a)
+{
+	for (unsigned int i = 0; i < HWBP_SLOTS_MAX; i++)
+		if (b->brk[i] && b->brk[i]->enabled && b->brk[i]->slot.addr == a)
+			return b->brk[i];
+	return NULL;
+}
+
+/* The pc of a stopped thread. */
+static uint64_t task_pc(pid_t tid)
+{
+	/* struct user_pt_regs: arm64 x0..x30, sp, pc; LoongArch r0..r31,
+	 * orig_a0, csr_era (the pc) */
+	uint64_t r[48] = { 0 };
+	struct iovec iov = { r, sizeof(r) };
+
+	if (pt(PTRACE_GETREGSET, tid, NT_PRSTATUS, &iov))
+		return 0;
+#if defined(__aarch64__)
+	return r[32];
+#else
+	return r[33];
+#endif
 }
 #endif
 
@@ -599,33 +629,21 @@ static void on_hwbkpt(struct hwbp_bk *b, struct pt_task *t, const siginfo_t *si)
 	}
 #else
 	uint64_t a = (uint64_t)(uintptr_t)si->si_addr;
-	struct hwbp_bk_slot *bs = slot_by_addr(b, a, false);
+	struct hwbp_bk_slot *bs = brk_at(b, a);
 
-	if (!bs || (bs->slot.addr != a && slot_by_addr(b, a, true) &&
-		    slot_by_addr(b, a, true)->slot.addr == a))
-		bs = slot_by_addr(b, a, true);
+	/* A breakpoint reports its pc, a watchpoint the data address. */
+	if (!bs)
+		bs = slot_by_addr(b, a);
 	if (!bs)
 		return;
 	/* Trap before the access: old bytes now, new ones after the step. */
-	hit_init(t, &t->step_hit, a);
-	if (bs->slot.type == HWBP_SLOT_BREAK) {
-		t->step_hit.ip = a;
-	} else {
-		struct pt_event tmp;
-
-		memset(&tmp, 0, sizeof(tmp));
-		sample_regs(b, t->tid, &tmp);
-		/* The pc is perf register 32 on both. */
-		if (tmp.hit.nr_regs > 32 && (tmp.hit.regs_mask >> 32) & 1) {
-			unsigned int k = 0;
-
-			for (unsigned int i = 0; i < 32; i++)
-				k += (unsigned int)((tmp.hit.regs_mask >> i) & 1);
-			t->step_hit.ip = tmp.regs[k];
-		}
-		if (!peek_bytes(t->tid, bs->slot.addr, bs->slot.len, &t->step_hit.old))
-			t->step_hit.nvalue = bs->slot.len;
-	}
+	hit_init(t, &t->step_hit, bs->slot.type == HWBP_SLOT_BREAK ? a : task_pc(t->tid));
+	t->step_hit.addr = bs->slot.addr;
+	t->step_hit.len = bs->slot.len;
+	t->step_hit.access = bs->slot.access;
+	if (bs->slot.type == HWBP_SLOT_WATCH &&
+	    !peek_bytes(t->tid, bs->slot.addr, bs->slot.len, &t->step_hit.old))
+		t->step_hit.nvalue = bs->slot.len;
 	t->step_bs = bs;
 	t->stepping = true;
 #endif
@@ -640,11 +658,17 @@ static void on_step_done(struct hwbp_bk *b, struct pt_task *t)
 	t->step_bs = NULL;
 	if (!bs)
 		return;
+	/* The bytes the trap was for, even if the slot has moved since. */
 	if (t->step_hit.nvalue &&
-	    !peek_bytes(t->tid, bs->slot.addr, bs->slot.len, &t->step_hit.value))
-		bs->shadow = t->step_hit.value, bs->shadow_ok = true;
-	else
+	    !peek_bytes(t->tid, t->step_hit.addr, (unsigned int)t->step_hit.len,
+			&t->step_hit.value)) {
+		if (bs->slot.addr == t->step_hit.addr) {
+			bs->shadow = t->step_hit.value;
+			bs->shadow_ok = true;
+		}
+	} else {
 		t->step_hit.nvalue = 0;
+	}
 	queue_hit(b, t, bs, &t->step_hit);
 }
 
@@ -784,14 +808,23 @@ static void stop_all(struct hwbp_bk *b)
 {
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
+		long err;
 
-		if (!t->stopped && !t->dying && !t->fresh)
-			pt(PTRACE_INTERRUPT, t->tid, 0, NULL);
+		t->unstoppable = false;
+		if (t->stopped || t->dying || t->fresh)
+			continue;
+		err = pt(PTRACE_INTERRUPT, t->tid, 0, NULL);
+		if (err && err != -ESRCH) {
+			/* Only a PTRACE_SEIZEd thread can be interrupted. */
+			hwbp_core_log(HWBP_LOG_WARN, "ptrace: cannot stop thread %d: %s",
+				      (int)t->tid, strerror((int)-err));
+			t->unstoppable = true;
+		}
 	}
 	for (size_t i = 0; i < b->ntasks;) {
 		struct pt_task *t = &b->tasks[i];
 
-		if (t->stopped || t->dying) {
+		if (t->stopped || t->dying || t->unstoppable) {
 			i++;
 			continue;
 		}
@@ -806,64 +839,6 @@ static void resume_all(struct hwbp_bk *b)
 	for (size_t i = 0; i < b->ntasks; i++)
 		task_resume(b, &b->tasks[i]);
 }
-
-/*
- * The slots changed (b->gen bumped): write every thread's registers.
- * Return: 0, or the first error; threads are left running either way.
- */
-static int sync_all(struct hwbp_bk *b)
-{
-	int err = 0;
-
-	stop_all(b);
-	for (size_t i = 0; i < b->ntasks; i++) {
-		struct pt_task *t = &b->tasks[i];
-		int e;
-
-		if (t->dying || t->stepping)
-			continue;
-		e = task_arm(b, t);
-		if (e && e != -ESRCH && !err)
-			err = e;
-	}
-	resume_all(b);
-	return err;
-}
-
-/* Ask every thread once, without waiting. Return: statuses taken. */
-static int scan(struct hwbp_bk *b)
-{
-	int got = 0;
-
-	for (size_t i = 0; i < b->ntasks;) {
-		struct pt_task *t = &b->tasks[i];
-		int status;
-		pid_t r = hwbp_sys.waitpid(t->tid, &status, __WALL | WNOHANG);
-
-		if (r == 0 || r == -EINTR) {
-			i++;
-			continue;
-		}
-		if (r == -ECHILD) {
-			task_del(b, t);
-			continue;
-		}
-		if (r < 0) {
-			i++;
-			continue;
-		}
-		got++;
-		t = on_status(b, t, status);
-		if (!t)
-			continue;
-		task_resume(b, t);
-		i++;
-	}
-	return got;
-}
-
-/* --------------------------------------------------------------------- */
-/* Attaching and leaving                                                 */
 
 /* Is a SIGTRAP queued for T (stopped), not yet delivered? */
 static bool trap_queued(struct pt_task *t)
@@ -916,12 +891,81 @@ static void flush_traps(struct hwbp_bk *b)
 	}
 }
 
+/*
+ * Stop every thread and let each take the debug trap it may have queued
+ * (ARCH.md: the interrupt stop can come first), so that a trap is always
+ * matched against the slots as they were when it fired: call before
+ * changing the slots.
+ */
+static void quiesce(struct hwbp_bk *b)
+{
+	stop_all(b);
+	flush_traps(b);
+}
+
+/*
+ * The slots changed (b->gen bumped): write every thread's registers.
+ * Return: 0, or the first error; threads are left running either way.
+ */
+static int sync_all(struct hwbp_bk *b)
+{
+	int err = 0;
+
+	quiesce(b);
+	for (size_t i = 0; i < b->ntasks; i++) {
+		struct pt_task *t = &b->tasks[i];
+		int e;
+
+		if (t->dying || t->stepping)
+			continue;
+		e = task_arm(b, t);
+		if (e && e != -ESRCH && !err)
+			err = e;
+	}
+	resume_all(b);
+	return err;
+}
+
+/* Ask every thread once, without waiting. Return: statuses taken. */
+static int scan(struct hwbp_bk *b)
+{
+	int got = 0;
+
+	for (size_t i = 0; i < b->ntasks;) {
+		struct pt_task *t = &b->tasks[i];
+		int status;
+		pid_t r = hwbp_sys.waitpid(t->tid, &status, __WALL | WNOHANG);
+
+		if (r == 0 || r == -EINTR) {
+			i++;
+			continue;
+		}
+		if (r == -ECHILD) {
+			task_del(b, t);
+			continue;
+		}
+		if (r < 0) {
+			i++;
+			continue;
+		}
+		got++;
+		t = on_status(b, t, status);
+		if (!t)
+			continue;
+		task_resume(b, t);
+		i++;
+	}
+	return got;
+}
+
+/* --------------------------------------------------------------------- */
+/* Attaching and leaving                                                 */
+
 static void detach_all(struct hwbp_bk *b)
 {
 	struct hwbp_regs none;
 
-	stop_all(b);
-	flush_traps(b);
+	quiesce(b);
 	regs_build(b, true, &none);
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
@@ -1168,11 +1212,11 @@ static int pt_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 	bs->slot.index = idx;
 	bs->enabled = enabled;
 	bs->cookie = cookie;
+	quiesce(b);
 	*row(b, slot->type, idx) = bs;
 	if (slot->type == HWBP_SLOT_BREAK && !b->shared)
 		b->used_brk = true;
 	b->gen++;
-	stop_all(b);
 	shadow_init(b, bs);
 	err = 0;
 	for (size_t i = 0; i < b->ntasks && !err; i++)
@@ -1200,12 +1244,13 @@ static int pt_modify(struct hwbp_bk *b, struct hwbp_bk_slot *bs, const struct hw
 
 	if (slot->type != bs->slot.type)
 		return -EOPNOTSUPP;
+	quiesce(b);
+	old = *bs;
 	bs->slot = *slot;
 	bs->slot.index = old.slot.index;
 	bs->enabled = enabled;
 	bs->cookie = cookie;
 	b->gen++;
-	stop_all(b);
 	shadow_init(b, bs);
 	err = 0;
 	for (size_t i = 0; i < b->ntasks && !err; i++)
@@ -1244,6 +1289,7 @@ static void queue_forget(struct hwbp_bk *b, const struct hwbp_bk_slot *bs)
 
 static void pt_remove(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 {
+	quiesce(b);
 	*row(b, bs->slot.type, bs->slot.index) = NULL;
 	queue_forget(b, bs);
 	b->gen++;
@@ -1258,6 +1304,7 @@ static int pt_enable(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 
 	if (bs->enabled == on)
 		return 0;
+	quiesce(b);
 	bs->enabled = on;
 	b->gen++;
 	err = sync_all(b);
