@@ -394,6 +394,23 @@ void launch_libs_step(struct launch_libs *ll)
 	ptrace(PTRACE_CONT, t, NULL, (void *)(long)sig);
 }
 
+/* Is a SIGTRAP queued for the stopped thread T, not delivered yet? */
+static bool trap_queued(pid_t t)
+{
+	struct {
+		uint64_t off;
+		uint32_t flags;
+		int32_t nr;
+	} arg = { 0, 0, 8 };	/* struct ptrace_peeksiginfo_args: T's own queue */
+	siginfo_t si[8];
+	long n = ptrace(PTRACE_PEEKSIGINFO, t, &arg, si);
+
+	for (long i = 0; i < n && i < 8; i++)
+		if (si[i].si_signo == SIGTRAP)
+			return true;
+	return false;
+}
+
 /* See launch.h. */
 void launch_libs_stop(struct launch_libs *ll)
 {
@@ -421,11 +438,14 @@ void launch_libs_stop(struct launch_libs *ll)
 			if (ptrace(PTRACE_INTERRUPT, t, NULL, NULL))
 				continue;
 			/* Any ptrace-stop will do: a signal it stopped with
-			 * is handed back at the detach. */
+			 * is handed back at the detach. But the interrupt
+			 * stop may come before a trap it has just taken: let
+			 * it take that first, or it would die of it. */
 			do {
 				if (waitpid(t, &st, __WALL) != t)
 					st = 0;
-			} while (WIFSTOPPED(st) && st >> 16 && st >> 16 != PTRACE_EVENT_STOP &&
+			} while (WIFSTOPPED(st) && st >> 16 &&
+				 (st >> 16 != PTRACE_EVENT_STOP || trap_queued(t)) &&
 				 !ptrace(PTRACE_CONT, t, NULL, NULL));
 			if (WIFSTOPPED(st) && !(st >> 16)) {
 				sig = WSTOPSIG(st);
