@@ -24,7 +24,8 @@ const struct cli_opt watch_opts[] = {
 	{ "if", OPT_IF, "<cond>", "report only hits where 'value OP N' holds, OP one of\n"
 				  "== != < > <= >= & (stop mode)" },
 	{ "output", OPT_OUTPUT, "<file>", "write the report to <file> (the command keeps stdout)" },
-	{ "quiet", OPT_QUIET, NULL, "print no hits, only the summary" },
+	{ "quiet", OPT_QUIET, NULL, "print no hits, only the summary; stat: only the totals,\n"
+				    "counted by the kernel with no record per hit" },
 	{ NULL, 0, NULL, NULL },
 };
 

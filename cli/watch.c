@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,8 @@ struct watch {
 	pid_t pid;
 	bool launched;
 	bool stop_mode;			/* ptrace backend: hwbp traces the target */
+	bool count_only;		/* stat -q: the kernel's counters, no records */
+	int pidfd;			/* count_only: readable when the target ends */
 	bool exited;			/* the target's end was seen */
 	int status;			/* ... and its wait status */
 	bool exec_pending;		/* the target exec'd: re-resolve the SPECs */
@@ -681,6 +684,16 @@ static int open_session(struct watch *w)
 	/* Conditions need the values only a stopped thread gives. */
 	if (so.backend == HWBP_BACKEND_AUTO && (a->if_changed || a->if_text))
 		so.backend = HWBP_BACKEND_PTRACE;
+	/* stat -q prints only totals: the counters give them exactly, at the
+	 * price of a bare breakpoint, without a record per hit. (Not for r: on
+	 * x86, whose writes are told apart record by record.) */
+	w->count_only = a->mode == WATCH_STAT && a->quiet && so.backend != HWBP_BACKEND_PTRACE &&
+			!a->if_changed && !a->if_text;
+	for (int i = 0; i < w->nspec && w->count_only; i++)
+		if (w->spec[i].sp.access == HWBP_READ && w->arch == HWBP_ARCH_X86_64)
+			w->count_only = false;
+	if (w->count_only)
+		so.delivery = HWBP_DELIVER_COUNT;
 	if (a->mode == WATCH_WATCH) {
 		so.sample = HWBP_SAMPLE_REGS;
 		if (a->backtrace) {
@@ -695,6 +708,8 @@ static int open_session(struct watch *w)
 	}
 	err = hwbp_session_open(&so, &w->s);
 	if ((err == -EACCES || err == -EPERM) && so.backend == HWBP_BACKEND_AUTO) {
+		so.delivery = HWBP_DELIVER_STREAM;
+		w->count_only = false;
 		char why[120] = "";
 		char buf[16];
 		FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
@@ -811,6 +826,11 @@ static void print_stat(struct watch *w, uint64_t dur_ns)
 				json_uint(&j, "len", ws->loc.len);
 			}
 			json_uint(&j, "hits", count);
+			if (w->count_only) {
+				/* -q: totals only, from the counters */
+				json_end(&j);
+				continue;
+			}
 			json_arr_open(&j, "locations");
 			for (size_t k = 0; k < w->nsites; k++) {
 				const struct watch_site *st = &w->sites[k];
@@ -853,7 +873,7 @@ static void print_stat(struct watch *w, uint64_t dur_ns)
 		if (ws->resolved)
 			fprintf(w->out, " at 0x%" PRIx64 "/%" PRIu64, ws->loc.addr, ws->loc.len);
 		fputc('\n', w->out);
-		if (!count)
+		if (!count || w->count_only)
 			continue;
 		fprintf(w->out, "  %10s  %-32s %s\n", "hits", "location", "source");
 		for (size_t k = 0; k < w->nsites; k++) {
@@ -898,6 +918,16 @@ static void print_stat(struct watch *w, uint64_t dur_ns)
 /* Drain what the kernel has buffered; stop at --max-hits. */
 static void drain(struct watch *w, int timeout_ms)
 {
+	if (w->count_only) {
+		/* Nothing to read: wait for the target's end (or a signal). */
+		struct pollfd pfd = { .fd = w->pidfd, .events = POLLIN };
+
+		if (w->pidfd >= 0)
+			poll(&pfd, 1, timeout_ms);
+		else
+			poll(NULL, 0, timeout_ms < 20 ? timeout_ms : 20);
+		return;
+	}
 	/* Stop mode hands hits out in the order the threads stopped. */
 	uint64_t before = w->stop_mode ? UINT64_MAX : now_ns();
 	int n;
@@ -1068,7 +1098,7 @@ static void rearm_after_exec(struct watch *w)
 /* See watch.h. */
 int watch_run(const struct watch_args *a)
 {
-	struct watch w = { .args = a };
+	struct watch w = { .args = a, .pidfd = -1 };
 	int status = 0, rc, err;
 	bool exited = false;
 	uint64_t deadline = 0;
@@ -1135,6 +1165,8 @@ int watch_run(const struct watch_args *a)
 		rc = w.launched ? CLI_CMD_HWBP_FAIL : CLI_FAIL;
 		goto out;
 	}
+	if (w.count_only)
+		w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0);
 	w.t0 = now_ns();
 	if (a->duration_ms)
 		deadline = w.t0 + a->duration_ms * 1000000u;
@@ -1218,6 +1250,14 @@ int watch_run(const struct watch_args *a)
 	uint64_t dur = now_ns() - w.t0;
 
 	batch_flush(&w, UINT64_MAX);
+	for (int i = 0; i < w.nspec && w.count_only; i++) {
+		uint64_t n = 0;
+
+		if (w.spec[i].pt && !hwbp_point_count(w.spec[i].pt, &n)) {
+			w.spec[i].hits = n;
+			w.hits += n;
+		}
+	}
 	/* Disarm before anything else: the target runs on unwatched. */
 	if (a->mode == WATCH_STAT)
 		print_stat(&w, dur);
@@ -1245,6 +1285,8 @@ out_file:
 		cli_error(NULL, "cannot write output file '%s': %m", a->output);
 		rc = CLI_FAIL;
 	}
+	if (w.pidfd >= 0)
+		close(w.pidfd);
 	free(w.sites);
 	free(w.batch);
 	return rc;

@@ -154,21 +154,31 @@ static struct pt_task *task_find(struct hwbp_bk *b, pid_t tid)
 	return NULL;
 }
 
+/* Room for one more of N elements of SIZE in V (capacity *CAP): V or its
+ * larger copy; NULL (V untouched) without memory. */
+static void *room(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	p = realloc(v, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 static struct pt_task *task_add(struct hwbp_bk *b, pid_t tid, pid_t pid)
 {
 	struct pt_task *t = task_find(b, tid);
 
 	if (t)
 		return t;
-	if (b->ntasks == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 16;
-		struct pt_task *v = realloc(b->tasks, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		b->tasks = v;
-		b->cap = cap;
-	}
+	t = room(b->tasks, &b->cap, b->ntasks, sizeof(*t));
+	if (!t)
+		return NULL;
+	b->tasks = t;
 	t = &b->tasks[b->ntasks++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
@@ -190,15 +200,10 @@ static struct pt_event *queue_push(struct hwbp_bk *b)
 
 	if (b->qhead && b->qhead == b->qlen)
 		b->qhead = b->qlen = 0;
-	if (b->qlen == b->qcap) {
-		size_t cap = b->qcap ? 2 * b->qcap : 64;
-		struct pt_event *v = realloc(b->q, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		b->q = v;
-		b->qcap = cap;
-	}
+	e = room(b->q, &b->qcap, b->qlen, sizeof(*e));
+	if (!e)
+		return NULL;
+	b->q = e;
 	e = &b->q[b->qlen++];
 	memset(e, 0, sizeof(*e));
 	return e;

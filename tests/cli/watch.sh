@@ -58,6 +58,17 @@ if [ "$rc" = 0 ] && [[ "$out" == *"counter: 5 hits"* ]] && [[ "$out" == *"demo.c
    [[ "$out" == *"5 hits, 0 lost"* ]]; then ok "stat: 5 hits of counter, all at demo.c:$TICK"
 else not_ok "stat counter"; printf '%s\n%s\n' "$out" "$err" | diag; fi
 
+run "$HWBP" stat -q --json counter config.limit -- "$T/demo-O2" 4
+out=$(printf '%s\n' "$out" | grep '^{')
+check_json "stat -q: totals from the counters (4 and 8), no tables" "
+import json, sys
+recs = [json.loads(l) for l in sys.stdin.read().splitlines()]
+st = {r['spec']: r for r in recs if r['type'] == 'stat'}
+assert st['counter']['hits'] == 4 and st['config.limit']['hits'] == 8, st
+assert all('locations' not in r and 'threads' not in r for r in st.values()), st
+assert recs[-1] == {**recs[-1], 'type': 'summary', 'hits': 12, 'lost': 0}, recs[-1]"
+[ "$rc" = 0 ] && ok "stat -q: exit 0" || not_ok "stat -q: exit $rc"
+
 run "$HWBP" stat --json counter config.limit -- "$T/demo-O0" 4
 out=$(printf '%s\n' "$out" | grep '^{')
 check_json "stat --json: per location and per thread" "
