@@ -117,7 +117,14 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 			else
 				snprintf(left, sizeof(left), "    --%s%s%s", o->lng,
 					 o->arg ? " " : "", o->arg ? o->arg : "");
-			fprintf(f, "  %-26s %s\n", left, o->help);
+			/* Continuation lines of a help text line up under it. */
+			fprintf(f, "  %-26s ", left);
+			for (const char *h = o->help; *h; h++) {
+				fputc(*h, f);
+				if (*h == '\n')
+					fprintf(f, "%29s", "");
+			}
+			fputc('\n', f);
 		}
 	}
 	if (cmd->details)
