@@ -40,12 +40,12 @@ int watch_parse_if(const char *text, struct watch_args *a, char *why, size_t len
 		{ "<", CMP_LT }, { ">", CMP_GT }, { "&", CMP_AND },
 	};
 	const char *p = text;
-	char *end;
+	char *end = NULL;
 	size_t i;
 
 	while (*p == ' ')
 		p++;
-	if (strncmp(p, "value", 5)) {
+	if (strncmp(p, "value", 5) != 0) {
 		snprintf(why, len, "it must start with 'value'");
 		return -1;
 	}
@@ -68,7 +68,9 @@ int watch_parse_if(const char *text, struct watch_args *a, char *why, size_t len
 		a->if_val = (uint64_t)strtoll(p, &end, 0);
 	else
 		a->if_val = strtoull(p, &end, 0);
-	while (end && *end == ' ')
+	if (!end)
+		end = (char *)(uintptr_t)p;
+	while (*end == ' ')
 		end++;
 	if (errno || end == p || *end) {
 		snprintf(why, len, "'%s' is not a number", p);

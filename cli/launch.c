@@ -236,9 +236,9 @@ static int poke_trap(pid_t pid, uint64_t addr, long *saved)
 int launch_until_libs(pid_t pid, uint64_t dl_debug_state, uint64_t entry)
 {
 	uint64_t at[2] = { dl_debug_state, entry };
-	long saved[2];
+	long saved[2] = { 0, 0 };
 	bool poked[2] = { false, false };
-	uint64_t pc;
+	uint64_t pc = 0;
 	int status, err, sig = 0, which = -1;
 
 	/* Standing on one of the stops: step off it before re-planting. */
@@ -369,13 +369,14 @@ void launch_libs_step(struct launch_libs *ll)
 {
 	pid_t t = ll->held;
 	int st, sig = 0;
-	long trap;
 
 	if (!t)
 		return;
 	ll->held = 0;
 	if (ll->planted) {
 		/* Step the real instruction, then plant the trap again. */
+		long trap;
+
 		errno = 0;
 		trap = ptrace(PTRACE_PEEKTEXT, t, (void *)ll->brk, NULL);
 		ptrace(PTRACE_POKETEXT, t, (void *)ll->brk, (void *)ll->saved);
@@ -397,11 +398,7 @@ void launch_libs_step(struct launch_libs *ll)
 /* Is a SIGTRAP queued for the stopped thread T, not delivered yet? */
 static bool trap_queued(pid_t t)
 {
-	struct {
-		uint64_t off;
-		uint32_t flags;
-		int32_t nr;
-	} arg = { 0, 0, 8 };	/* struct ptrace_peeksiginfo_args: T's own queue */
+	struct __ptrace_peeksiginfo_args arg = { .off = 0, .flags = 0, .nr = 8 }; /* T's own queue */
 	siginfo_t si[8];
 	long n = ptrace(PTRACE_PEEKSIGINFO, t, &arg, si);
 

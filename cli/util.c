@@ -206,7 +206,7 @@ int cli_spec_parse(const char *text, struct cli_spec *out, char *why, size_t why
 
 	if (!strncmp(sp.location, "0x", 2) || !strncmp(sp.location, "0X", 2) ||
 	    isdigit((unsigned char)sp.location[0])) {
-		if (cli_parse_u64(sp.location, &sp.addr) || strncasecmp(sp.location, "0x", 2)) {
+		if (cli_parse_u64(sp.location, &sp.addr) || strncasecmp(sp.location, "0x", 2) != 0) {
 			snprintf(why, whylen, "bad address '%s' (write it in hex, e.g. 0x4040a0)",
 				 sp.location);
 			return -EINVAL;

@@ -1119,7 +1119,7 @@ int watch_run(const struct watch_args *a)
 	}
 	w.nspec = a->nspecs;
 	w.out = stdout;
-	if (a->output && strcmp(a->output, "-")) {
+	if (a->output && strcmp(a->output, "-") != 0) {
 		w.out = fopen(a->output, "w");
 		if (!w.out) {
 			cli_error("check the path and its directory's permissions",

@@ -156,7 +156,7 @@ static struct pt_task *task_find(struct hwbp_bk *b, pid_t tid)
 
 /* Room for one more of N elements of SIZE in V (capacity *CAP): V or its
  * larger copy; NULL (V untouched) without memory. */
-static void *room(void *v, size_t *cap, size_t n, size_t size)
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
 	size_t c = *cap ? 2 * *cap : 16;
 	void *p;
@@ -175,7 +175,7 @@ static struct pt_task *task_add(struct hwbp_bk *b, pid_t tid, pid_t pid)
 
 	if (t)
 		return t;
-	t = room(b->tasks, &b->cap, b->ntasks, sizeof(*t));
+	t = grow(b->tasks, &b->cap, b->ntasks, sizeof(*t));
 	if (!t)
 		return NULL;
 	b->tasks = t;
@@ -200,7 +200,7 @@ static struct pt_event *queue_push(struct hwbp_bk *b)
 
 	if (b->qhead && b->qhead == b->qlen)
 		b->qhead = b->qlen = 0;
-	e = room(b->q, &b->qcap, b->qlen, sizeof(*e));
+	e = grow(b->q, &b->qcap, b->qlen, sizeof(*e));
 	if (!e)
 		return NULL;
 	b->q = e;
@@ -213,8 +213,6 @@ static void queue_notify(struct hwbp_bk *b, enum hwbp_notify_type type, pid_t pi
 			 int status)
 {
 	struct pt_event *e = queue_push(b);
-	char path[64];
-	ssize_t n;
 
 	if (!e)
 		return;
@@ -224,6 +222,9 @@ static void queue_notify(struct hwbp_bk *b, enum hwbp_notify_type type, pid_t pi
 	e->note.time_ns = now_ns();
 	e->note.status = status;
 	if (type == HWBP_NOTIFY_EXEC) {
+		char path[64];
+		ssize_t n;
+
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 		n = hwbp_sys.read_file(path, e->comm, sizeof(e->comm));
 		if (n > 0 && e->comm[n - 1] == '\n')
@@ -848,11 +849,7 @@ static void resume_all(struct hwbp_bk *b)
 /* Is a SIGTRAP queued for T (stopped), not yet delivered? */
 static bool trap_queued(struct pt_task *t)
 {
-	struct {
-		uint64_t off;
-		uint32_t flags;
-		int32_t nr;
-	} arg = { 0, 0, 8 };	/* struct ptrace_peeksiginfo_args: T's own queue */
+	struct __ptrace_peeksiginfo_args arg = { .off = 0, .flags = 0, .nr = 8 }; /* T's own queue */
 	siginfo_t si[8];
 	long n = pt(PTRACE_PEEKSIGINFO, t->tid, (uint64_t)(uintptr_t)&arg, si);
 
@@ -1244,7 +1241,7 @@ static int pt_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 static int pt_modify(struct hwbp_bk *b, struct hwbp_bk_slot *bs, const struct hwbp_slot *slot,
 		     bool enabled, void *cookie)
 {
-	struct hwbp_bk_slot old = *bs;
+	struct hwbp_bk_slot old;
 	int err;
 
 	if (slot->type != bs->slot.type)
