@@ -155,7 +155,7 @@ static int la_mask_range(uint64_t mask, uint64_t min, const char *kind, unsigned
 	if (mask < min || mask > 0x7fffffff) {
 		hwbp_arch_why(why, whylen,
 			      "%s%umask: 0x%llx is not a block of 0x%llx to 2 GiB bytes",
-			      kind, i, (unsigned long long)mask, (unsigned long long)(min + 1));
+			      kind, i, (unsigned long long)mask, (unsigned long long)min + 1);
 		return -EINVAL;
 	}
 	return 0;

@@ -854,11 +854,8 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 			err = slot_threads(s, old, &nw->origin_t);
 		if (!err)
 			err = s->bk->modify(s->b, old->bk, &nw->slot, nw->new_enabled, nw);
-		if (err == -EOPNOTSUPP) {
-			/* Not in place: install below, remove the old one after. */
-			err = 0;
-			break;
-		}
+		if (err == -EOPNOTSUPP)
+			break;	/* not in place: install below, remove the old one after */
 		if (err)
 			goto out_rollback;
 		nw->bk = old->bk;

@@ -149,7 +149,7 @@ static int collect_mod(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 	(void)userdata;
 	(void)name;
 	(void)start;
-	m = realloc(ctx->mods, (ctx->nmods + 1) * sizeof(*m));
+	m = realloc(ctx->mods, (ctx->nmods + 1) * sizeof(*m)); // NOLINT(bugprone-sizeof-expression): an array of pointers
 	if (!m)
 		return DWARF_CB_ABORT;
 	ctx->mods = m;
@@ -196,12 +196,12 @@ static int index_mods(struct hwbp_sym_ctx *ctx)
 	if (dwfl_getmodules(ctx->dwfl, collect_mod, ctx, 0) != 0)
 		return -ENOMEM;
 	if (ctx->nmods > 1)
-		qsort(ctx->mods, ctx->nmods, sizeof(*ctx->mods), cmp_mod);
+		qsort(ctx->mods, ctx->nmods, sizeof(*ctx->mods), cmp_mod); // NOLINT(bugprone-sizeof-expression)
 	for (i = 0; i < ctx->nmods; i++) {
 		if (strcmp(mod_name(ctx->mods[i]), ctx->exe) == 0) {
 			Dwfl_Module *exe = ctx->mods[i];
 
-			memmove(ctx->mods + 1, ctx->mods, i * sizeof(*ctx->mods));
+			memmove(ctx->mods + 1, ctx->mods, i * sizeof(*ctx->mods)); // NOLINT(bugprone-sizeof-expression)
 			ctx->mods[0] = exe;
 			break;
 		}
