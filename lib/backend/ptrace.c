@@ -252,6 +252,7 @@ static int regs_build(struct hwbp_bk *b, bool disarm, struct hwbp_regs *r)
 	return hwbp_arch_encode(r, sl, n);
 }
 
+#if defined(__x86_64__)
 static uint64_t reg_val(const struct hwbp_regs *r, const char *fmt, unsigned int i)
 {
 	char name[16];
@@ -262,7 +263,6 @@ static uint64_t reg_val(const struct hwbp_regs *r, const char *fmt, unsigned int
 	return v;
 }
 
-#if defined(__x86_64__)
 #define DR_OFF(i) (offsetof(struct user, u_debugreg) + (i) * sizeof(long))
 
 static int regs_write(struct hwbp_bk *b, pid_t tid, const struct hwbp_regs *r)
@@ -287,49 +287,25 @@ static int regs_write(struct hwbp_bk *b, pid_t tid, const struct hwbp_regs *r)
 #define NT_BREAK HWDEBUG_NT_BREAK
 #define PT_DBG_INFO(d) ((unsigned int)((d)->dbg_info & 0xffu))
 
-static int regset_write(pid_t tid, int nt, const struct hwbp_regs *r, const char *pfx,
-			unsigned int n)
+static int regset_write(struct hwbp_bk *b, pid_t tid, int nt, const struct hwbp_regs *r,
+			enum hwbp_slot_type type, unsigned int n)
 {
 	struct hwdebug_state d;
-	struct iovec iov = { &d, offsetof(struct hwdebug_state, regs) + n * sizeof(d.regs[0]) };
+	long len = hwdebug_image(b->arch, r, type, n, &d, sizeof(d));
+	struct iovec iov = { &d, (size_t)len };
 
-	memset(&d, 0, sizeof(d));
-	for (unsigned int i = 0; i < n; i++) {
-#if defined(__aarch64__)
-		char a[8], c[8];
-
-		snprintf(a, sizeof(a), "%svr%%u", pfx);
-		snprintf(c, sizeof(c), "%scr%%u", pfx);
-		d.regs[i].addr = reg_val(r, a, i);
-		d.regs[i].ctrl = (uint32_t)reg_val(r, c, i);
-#else
-		char a[16], m[16], c[16];
-
-		snprintf(a, sizeof(a), "%s%%uaddr", pfx);
-		snprintf(m, sizeof(m), "%s%%umask", pfx);
-		snprintf(c, sizeof(c), "%s%%uctrl", pfx);
-		d.regs[i].addr = reg_val(r, a, i);
-		d.regs[i].mask = reg_val(r, m, i);
-		d.regs[i].ctrl = (uint32_t)reg_val(r, c, i);
-#endif
-	}
+	if (len < 0)
+		return (int)len;
 	/* Only as many entries as the CPU has (ARCH.md 2.4, 3.4). */
 	return (int)pt(PTRACE_SETREGSET, tid, (uint64_t)nt, &iov);
 }
 
 static int regs_write(struct hwbp_bk *b, pid_t tid, const struct hwbp_regs *r)
 {
-#if defined(__aarch64__)
-	int err = regset_write(tid, NT_WATCH, r, "w", b->nwatch);
+	int err = regset_write(b, tid, NT_WATCH, r, HWBP_SLOT_WATCH, b->nwatch);
 
 	if (!err && b->used_brk)
-		err = regset_write(tid, NT_BREAK, r, "b", b->nbrk);
-#else
-	int err = regset_write(tid, NT_WATCH, r, "db", b->nwatch);
-
-	if (!err && b->used_brk)
-		err = regset_write(tid, NT_BREAK, r, "ib", b->nbrk);
-#endif
+		err = regset_write(b, tid, NT_BREAK, r, HWBP_SLOT_BREAK, b->nbrk);
 	return err;
 }
 
