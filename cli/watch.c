@@ -203,12 +203,12 @@ struct hit_view {
 	uint64_t insn_ip;		/* the accessing instruction */
 	bool have_insn;
 	struct hwbp_sym_insn insn;
-	struct hwbp_sym_where where;
 	bool have_value;
 	uint64_t value;
 	bool have_old;			/* stop mode: the bytes before */
 	uint64_t old;
 	enum hwbp_access kind;		/* what the instruction did */
+	struct hwbp_sym_where where;	/* last: see explain_hit() */
 };
 
 /*
@@ -224,7 +224,10 @@ static void explain_hit(struct watch *w, const struct watch_spec *ws, const stru
 	uint64_t regs[40];
 	unsigned int nregs;
 
-	memset(v, 0, sizeof(*v));
+	/* All but the long paths of where (set by hwbp_sym_addr_info()):
+	 * this runs for every hit. */
+	memset(v, 0, offsetof(struct hit_view, where) + HWBP_SYM_WHERE_SHORT);
+	v->where.module_path[0] = v->where.file_path[0] = '\0';
 	v->insn_ip = h->ip;
 	v->kind = ws->arm == HWBP_EXEC ? HWBP_EXEC : h->access;
 	if (ws->arm == HWBP_EXEC)
@@ -277,7 +280,7 @@ static void explain_hit(struct watch *w, const struct watch_spec *ws, const stru
 	}
 where:
 	if (hwbp_sym_addr_info(w->sym, v->insn_ip, &v->where))
-		memset(&v->where, 0, sizeof(v->where));
+		memset(&v->where, 0, HWBP_SYM_WHERE_SHORT);
 }
 
 /* The value as the user thinks of it: signed where DWARF says so. */

@@ -1581,14 +1581,17 @@ int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_wh
 	if (ctx->where && ip) {
 		m = &ctx->where[(ip ^ ip >> 5) % WHERE_MEMO];
 		if (m->ip == ip) {
-			*out = *m;
+			memcpy(out, m, HWBP_SYM_WHERE_SHORT);
+			strcpy(out->module_path, m->module_path);
+			strcpy(out->file_path, m->file_path);
 			return 0;
 		}
 	}
 	mod = find_mod(ctx, ip);
 	if (!mod)
 		return -ENOENT;
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, HWBP_SYM_WHERE_SHORT);
+	out->module_path[0] = out->file_path[0] = '\0';
 	out->ip = ip;
 	out->has_module = true;
 	copy_str(out->module_path, sizeof(out->module_path), mod_name(mod));
@@ -1602,8 +1605,11 @@ int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_wh
 		out->func_size = sym.st_size;
 	}
 	fill_line(mod, ip, out);
-	if (m)
-		*m = *out;
+	if (m) {
+		memcpy(m, out, HWBP_SYM_WHERE_SHORT);
+		strcpy(m->module_path, out->module_path);
+		strcpy(m->file_path, out->file_path);
+	}
 	return 0;
 }
 

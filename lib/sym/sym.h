@@ -199,7 +199,6 @@ struct hwbp_sym_where {
 	uint64_t ip;
 	bool has_module;
 	char module[HWBP_SYM_NAME_MAX];		/* basename */
-	char module_path[HWBP_SYM_PATH_MAX];	/* as mapped */
 	bool has_func;
 	char func[HWBP_SYM_NAME_MAX];		/* ELF symbol containing IP */
 	uint64_t func_start;			/* its run-time address */
@@ -207,10 +206,16 @@ struct hwbp_sym_where {
 	uint64_t offset;			/* ip - func_start */
 	bool has_line;
 	char file[HWBP_SYM_NAME_MAX];		/* basename of the source file */
-	char file_path[HWBP_SYM_PATH_MAX];	/* absolute when the CU says where */
 	unsigned int line;
 	unsigned int column;			/* 0 if unknown */
+	/* The long paths last: copies of an answer stop at the first one's
+	 * end (HWBP_SYM_WHERE_SHORT) and copy the two strings alone. */
+	char module_path[HWBP_SYM_PATH_MAX];	/* as mapped */
+	char file_path[HWBP_SYM_PATH_MAX];	/* absolute when the CU says where */
 };
+
+/* Bytes of struct hwbp_sym_where before the paths. */
+#define HWBP_SYM_WHERE_SHORT offsetof(struct hwbp_sym_where, module_path)
 
 /*
  * hwbp_sym_addr_info() - module, function and source line of IP
