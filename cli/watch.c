@@ -706,8 +706,11 @@ static int open_session(struct watch *w)
 			so.sample_stack_user = 4096;
 			if (geteuid() == 0)
 				so.buffer_pages = 512;
-		} else if (so.backend == HWBP_BACKEND_PTRACE)
-			so.sample = 0;	/* the values are read, not decoded */
+		} else if (so.backend == HWBP_BACKEND_PTRACE || a->quiet) {
+			/* ptrace reads the values; -q prints none: sampling
+			 * user registers costs a tenth of a hit */
+			so.sample = 0;
+		}
 	}
 	err = hwbp_session_open(&so, &w->s);
 	if ((err == -EACCES || err == -EPERM) && so.backend == HWBP_BACKEND_AUTO) {
