@@ -84,15 +84,18 @@ expect_rc "exit status of the command passes through" 2 "$HWBP" watch --backend 
 "$T/stopper-O2" loop >"$tmp/loop.out" &
 P=$!
 for _ in $(seq 50); do grep -q ready "$tmp/loop.out" && break; sleep 0.1; done
-"$HWBP" watch --backend ptrace -q --json -o "$tmp/attach.json" -p "$P" w:watched --duration 1.5 &
+"$HWBP" watch --backend ptrace -q --json -o "$tmp/attach.json" -p "$P" w:watched --duration 4 &
 H=$!
 sleep 0.5
+state_of() { awk '/^State/ {print $2}' "/proc/$1/status"; }
 kill -STOP "$P"
-sleep 0.3
-st=$(awk '/^State/ {print $2}' "/proc/$P/status")
-kill -CONT "$P"
+# hwbp sees the group-stop and leaves it stopped (PTRACE_LISTEN); under
+# load that takes a moment, either way.
+for _ in $(seq 60); do st=$(state_of "$P"); [ "$st" = t ] || [ "$st" = T ] && break; sleep 0.05; done
 sleep 0.2
-st2=$(awk '/^State/ {print $2}' "/proc/$P/status")
+st=$(state_of "$P")
+kill -CONT "$P"
+for _ in $(seq 60); do st2=$(state_of "$P"); [ "$st2" != t ] && [ "$st2" != T ] && break; sleep 0.05; done
 wait "$H"
 hrc=$?
 if [ "$st" = t ] || [ "$st" = T ]; then ok "job control: SIGSTOP stops the watched process ($st)"; else not_ok "SIGSTOP: state $st"; fi
