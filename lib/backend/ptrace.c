@@ -885,11 +885,12 @@ static void quiesce(struct hwbp_bk *b)
  * The slots changed (b->gen bumped): write every thread's registers.
  * Return: 0, or the first error; threads are left running either way.
  */
-static int sync_all(struct hwbp_bk *b)
+/* Write the registers of every stopped thread (threads stepping over an
+ * access get theirs after the step). Return: 0 or the first error. */
+static int arm_stopped(struct hwbp_bk *b)
 {
 	int err = 0;
 
-	quiesce(b);
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
 		int e;
@@ -900,6 +901,15 @@ static int sync_all(struct hwbp_bk *b)
 		if (e && e != -ESRCH && !err)
 			err = e;
 	}
+	return err;
+}
+
+static int sync_all(struct hwbp_bk *b)
+{
+	int err;
+
+	quiesce(b);
+	err = arm_stopped(b);
 	resume_all(b);
 	return err;
 }
@@ -1196,12 +1206,7 @@ static int pt_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 		b->used_brk = true;
 	b->gen++;
 	shadow_init(b, bs);
-	err = 0;
-	for (size_t i = 0; i < b->ntasks && !err; i++)
-		if (!b->tasks[i].dying && !b->tasks[i].stepping)
-			err = task_arm(b, &b->tasks[i]);
-	if (err == -ESRCH)
-		err = 0;
+	err = arm_stopped(b);
 	if (err) {
 		*row(b, slot->type, idx) = NULL;
 		b->gen++;
@@ -1230,12 +1235,7 @@ static int pt_modify(struct hwbp_bk *b, struct hwbp_bk_slot *bs, const struct hw
 	bs->cookie = cookie;
 	b->gen++;
 	shadow_init(b, bs);
-	err = 0;
-	for (size_t i = 0; i < b->ntasks && !err; i++)
-		if (!b->tasks[i].dying && !b->tasks[i].stepping)
-			err = task_arm(b, &b->tasks[i]);
-	if (err == -ESRCH)
-		err = 0;
+	err = arm_stopped(b);
 	if (err) {
 		bs->slot = old.slot;
 		bs->enabled = old.enabled;

@@ -1180,26 +1180,6 @@ static int resolve_path(struct hwbp_sym_ctx *ctx, const char *object, const char
 	return 0;
 }
 
-/* See sym.h. */
-const char *hwbp_sym_encoding_name(enum hwbp_sym_encoding enc)
-{
-	switch (enc) {
-	case HWBP_SYM_ENC_NONE:
-		return "none";
-	case HWBP_SYM_ENC_SIGNED:
-		return "signed";
-	case HWBP_SYM_ENC_UNSIGNED:
-		return "unsigned";
-	case HWBP_SYM_ENC_BOOL:
-		return "bool";
-	case HWBP_SYM_ENC_FLOAT:
-		return "float";
-	case HWBP_SYM_ENC_POINTER:
-		return "pointer";
-	}
-	return NULL;
-}
-
 /*
  * Split "OBJECT:REST" at the first ':' that is not part of "::". Example:
  * "libc.so.6:environ" -> "libc.so.6", "environ"; "bump::calls" -> "", whole.

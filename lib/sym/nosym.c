@@ -46,26 +46,6 @@ enum hwbp_arch hwbp_sym_arch(const struct hwbp_sym_ctx *ctx)
 }
 
 /* See sym.h. */
-const char *hwbp_sym_encoding_name(enum hwbp_sym_encoding enc)
-{
-	switch (enc) {
-	case HWBP_SYM_ENC_NONE:
-		return "none";
-	case HWBP_SYM_ENC_SIGNED:
-		return "signed";
-	case HWBP_SYM_ENC_UNSIGNED:
-		return "unsigned";
-	case HWBP_SYM_ENC_BOOL:
-		return "bool";
-	case HWBP_SYM_ENC_FLOAT:
-		return "float";
-	case HWBP_SYM_ENC_POINTER:
-		return "pointer";
-	}
-	return NULL;
-}
-
-/* See sym.h. */
 int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp_sym_loc *out,
 		     char *why, size_t why_len)
 {
