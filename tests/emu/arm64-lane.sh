@@ -76,6 +76,8 @@ die()
 	fi
 	exit 2
 }
+# shellcheck source=tests/emu/apt.bash
+. "$(dirname "$0")/apt.bash"
 
 usage()
 {
@@ -106,57 +108,20 @@ host_packages()
 	[ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing+=(libc6-dev-arm64-cross)
 	command -v cpio >/dev/null || missing+=(cpio)
 	[ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "${HWBP_EMU_NO_APT:-0}" != 1 ] || die "missing host packages: ${missing[*]}"
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	{ apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
-		>"$CACHE/apt-host.log" 2>&1 ||
-		{ tail -n 20 "$CACHE/apt-host.log" >&2; die "apt-get install ${missing[*]} failed"; }
+	emu_install_missing "$CACHE/apt-host.log" "${missing[@]}"
 }
 
 # --------------------------------------------------------------- the kernel
 # apt for arm64 with a private state under $CACHE: the host's dpkg database
 # and architecture list stay as they are.
 APT_DIR=$CACHE/apt-arm64
-apt_arm64()
-{
-	local tool=$1
-	shift
-	"$tool" -q -o APT::Architecture=arm64 -o APT::Architectures::=arm64 \
-		-o Dir::State="$APT_DIR/state" -o Dir::State::status="$APT_DIR/state/status" \
-		-o Dir::Cache="$APT_DIR/cache" -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts="$APT_DIR/none" -o Dir::Etc::Preferences="$APT_DIR/none/x" \
-		-o Dir::Etc::PreferencesParts="$APT_DIR/none" -o Acquire::Languages=none \
-		-o APT::Sandbox::User=root "$@"
-}
-
-# Print the host's Debian mirror and security mirror URIs.
-debian_mirrors()
-{
-	local uris u main="" sec=""
-
-	uris=$({
-		grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{ for (i = 2; i <= NF; i++) print $i }'
-		grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-			awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }'
-	} | sort -u) || true
-	for u in $uris; do
-		u=${u%/}
-		case "$u" in
-		*/debian-security) sec=$u ;;
-		*/debian) main=$u ;;
-		esac
-	done
-	[ -n "$main" ] || return 1
-	echo "$main ${sec:-${main%/debian}/debian-security}"
-}
+apt_arm64() { emu_apt arm64 "$@"; }
 
 apt_arm64_update()
 {
 	local mirrors main sec key="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
 
-	mirrors=$(debian_mirrors) || die "no Debian mirror in /etc/apt sources"
+	mirrors=$(emu_debian_mirrors) || die "no Debian mirror in /etc/apt sources"
 	read -r main sec <<<"$mirrors"
 	mkdir -p "$APT_DIR/state/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/none"
 	: >"$APT_DIR/state/status"

@@ -37,6 +37,8 @@ CC_BASE="clang-19 --target=loongarch64-linux-gnu"
 
 say() { printf '[loong64-sysroot %(%T)T] %s\n' -1 "$*" >&2; }
 die() { say "error: $*"; exit 2; }
+# shellcheck source=tests/emu/apt.bash
+. "$(dirname "$0")/apt.bash"
 
 MODE=path
 case "${1:-}" in
@@ -66,41 +68,10 @@ host_packages()
 	command -v clang-19 >/dev/null || missing+=(clang-19)
 	command -v ld.lld-19 >/dev/null || missing+=(lld-19)
 	[ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "${HWBP_EMU_NO_APT:-0}" != 1 ] || die "missing host packages: ${missing[*]}"
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	{ apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
-		>"$CACHE/apt-host-loong64.log" 2>&1 ||
-		{ tail -n 20 "$CACHE/apt-host-loong64.log" >&2; die "apt-get install ${missing[*]} failed"; }
+	emu_install_missing "$CACHE/apt-host-loong64.log" "${missing[@]}"
 }
 
-apt_loong64()
-{
-	local tool=$1
-	shift
-	"$tool" -q -o APT::Architecture=loong64 -o APT::Architectures::=loong64 \
-		-o Dir::State="$APT_DIR/state" -o Dir::State::status="$APT_DIR/state/status" \
-		-o Dir::Cache="$APT_DIR/cache" -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts="$APT_DIR/none" -o Dir::Etc::Preferences="$APT_DIR/none/x" \
-		-o Dir::Etc::PreferencesParts="$APT_DIR/none" -o Acquire::Languages=none \
-		-o APT::Sandbox::User=root "$@"
-}
-
-debian_mirror()
-{
-	local u
-
-	{
-		grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{ for (i = 2; i <= NF; i++) print $i }'
-		grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-			awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }'
-		true
-	} | while read -r u; do
-		u=${u%/}
-		case "$u" in */debian) echo "$u" ;; esac
-	done | head -n 1
-}
+apt_loong64() { emu_apt loong64 "$@"; }
 
 sysroot()
 {
@@ -108,8 +79,8 @@ sysroot()
 
 	[ "${HWBP_EMU_REFRESH:-0}" != 1 ] || rm -rf "$TOP"
 	[ -e "$SYSROOT/$STAMP" ] && return 0
-	mirror=$(debian_mirror) || true
-	[ -n "$mirror" ] || die "no Debian mirror in /etc/apt sources"
+	mirror=$(emu_debian_mirrors) || die "no Debian mirror in /etc/apt sources"
+	mirror=${mirror%% *}
 	mkdir -p "$APT_DIR/state/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/none"
 	: >"$APT_DIR/state/status"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $SUITE main" \

@@ -1,0 +1,54 @@
+# apt.bash - sourced by tests/emu/arm64-lane.sh and loong64-sysroot.sh:
+# the host packages they need, and apt for a foreign architecture with a
+# private state, so that the host's dpkg database and architecture list
+# stay as they are. The caller defines say() and die().
+
+# emu_install_missing LOG PKG...: apt-get install PKG... on the host (none:
+# nothing to do); HWBP_EMU_NO_APT=1 refuses instead.
+emu_install_missing()
+{
+	local log=$1
+	shift
+	[ $# -eq 0 ] && return 0
+	[ "${HWBP_EMU_NO_APT:-0}" != 1 ] || die "missing host packages: $*"
+	say "installing $*"
+	export DEBIAN_FRONTEND=noninteractive
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends "$@"; } >"$log" 2>&1 ||
+		{ tail -n 20 "$log" >&2; die "apt-get install $* failed"; }
+}
+
+# emu_apt ARCH TOOL ARG...: apt-get or apt-cache for ARCH with the state,
+# cache and sources under $APT_DIR.
+emu_apt()
+{
+	local arch=$1 tool=$2
+	shift 2
+	"$tool" -q -o APT::Architecture="$arch" -o APT::Architectures::="$arch" \
+		-o Dir::State="$APT_DIR/state" -o Dir::State::status="$APT_DIR/state/status" \
+		-o Dir::Cache="$APT_DIR/cache" -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
+		-o Dir::Etc::SourceParts="$APT_DIR/none" -o Dir::Etc::Preferences="$APT_DIR/none/x" \
+		-o Dir::Etc::PreferencesParts="$APT_DIR/none" -o Acquire::Languages=none \
+		-o APT::Sandbox::User=root "$@"
+}
+
+# emu_debian_mirrors: print the host's Debian mirror and security mirror
+# URIs ("MAIN SECURITY"); fail without a Debian mirror.
+emu_debian_mirrors()
+{
+	local uris u main="" sec=""
+
+	uris=$({
+		grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{ for (i = 2; i <= NF; i++) print $i }'
+		grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+			awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }'
+	} | sort -u) || true
+	for u in $uris; do
+		u=${u%/}
+		case "$u" in
+		*/debian-security) sec=$u ;;
+		*/debian) main=$u ;;
+		esac
+	done
+	[ -n "$main" ] || return 1
+	echo "$main ${sec:-${main%/debian}/debian-security}"
+}
