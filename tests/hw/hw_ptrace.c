@@ -252,6 +252,18 @@ static int wait_exit(struct hwbp_session *s, struct ctx *c)
 	return 0;
 }
 
+/* Unless ERR: apply S, release the child and run it to its end. */
+static int run_child(struct hwbp_session *s, struct child *ch, struct ctx *c, int err)
+{
+	if (!err)
+		err = apply(s);
+	if (!err) {
+		child_go(ch, 1);
+		err = wait_exit(s, c);
+	}
+	return err;
+}
+
 static size_t recs_of(const struct ctx *c, const struct hwbp_point *pt)
 {
 	size_t n = 0;
@@ -603,12 +615,7 @@ static void test_exec_bp(enum hwbp_delivery d)
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, d, false, false, &s);
 	if (!err)
 		err = hwbp_watch(s, addr, len, HWBP_EXEC, NULL, &pt);
-	if (!err)
-		err = apply(s);
-	if (!err) {
-		child_go(&ch, 1);
-		err = wait_exit(s, &c);
-	}
+	err = run_child(s, &ch, &c, err);
 	if (!err)
 		err = hwbp_point_count(pt, &hits);
 	for (size_t i = 0; i < c.n; i++)
@@ -735,12 +742,7 @@ static void test_values(void)
 		err = hwbp_watch(s, (uintptr_t)&v64, 8, HWBP_WRITE, NULL, &p64);
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&vrw, 4, HWBP_RW, NULL, &prw);
-	if (!err)
-		err = apply(s);
-	if (!err) {
-		child_go(&ch, 1);
-		err = wait_exit(s, &c);
-	}
+	err = run_child(s, &ch, &c, err);
 	hw_ok(!err && exited_with(c.status, 0) && pairs_are(&c, p32, w32, 4, 4, why[0], 128),
 	      "values: int32 = 5, = 5, += 3, = -1 gives (100,5) (5,5) (5,8) (8,0xffffffff) in "
 	      "order (%s, err %d)%s", status_str(c.status), err, why[0]);
@@ -854,12 +856,7 @@ static void test_threads(bool before, enum hwbp_delivery d)
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, d, true, false, &s);
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
-	if (!err)
-		err = apply(s);
-	if (!err) {
-		child_go(&ch, 1);
-		err = wait_exit(s, &c);
-	}
+	err = run_child(s, &ch, &c, err);
 	for (unsigned int i = 0; !before && i < NTHR; i++)
 		got &= child_read(&ch, tid[i], sizeof(tid[i]));
 	if (!err)
@@ -932,12 +929,7 @@ static void test_tid(void)
 		err = open_on(&c, HWBP_TARGET_TID, tid[0], HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
-	if (!err)
-		err = apply(s);
-	if (!err) {
-		child_go(&ch, 1);
-		err = wait_exit(s, &c);	/* the thread's exit */
-	}
+	err = run_child(s, &ch, &c, err);	/* the thread's exit */
 	if (!err)
 		err = hwbp_point_count(pt, &hits);
 	hwbp_session_close(s);
@@ -1003,12 +995,7 @@ static void test_fork(bool follow)
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, follow, &s);
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
-	if (!err)
-		err = apply(s);
-	if (!err) {
-		child_go(&ch, 1);
-		err = wait_exit(s, &c);
-	}
+	err = run_child(s, &ch, &c, err);
 	if (!err && !child_read(&ch, &g, sizeof(g)))
 		err = -EIO;
 	if (!err)
@@ -1408,12 +1395,7 @@ static void test_signals(void)
 		err = hwbp_watch(s, (uintptr_t)&usr1_n, 4, HWBP_WRITE, NULL, &pu);
 	if (!err)
 		err = hwbp_watch(s, (uintptr_t)&trap_n, 4, HWBP_WRITE, NULL, &ptr);
-	if (!err)
-		err = apply(s);
-	if (!err) {
-		child_go(&ch, 1);
-		err = wait_exit(s, &c);
-	}
+	err = run_child(s, &ch, &c, err);
 	hw_ok(!err && exited_with(c.status, 32) && pairs_are(&c, pv, wv, 6, 8, why, sizeof(why)) &&
 	      pairs_are(&c, pu, wu, 3, 4, why, sizeof(why)) &&
 	      pairs_are(&c, ptr, wt, 2, 4, why, sizeof(why)),
