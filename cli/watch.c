@@ -757,6 +757,16 @@ static int open_session(struct watch *w)
 	return err;
 }
 
+/* The summary record's common fields (DESIGN.md); the caller ends it. */
+static void summary_begin(struct watch *w, struct json *j, uint64_t lost, uint64_t dur_ns)
+{
+	json_begin(j, w->out);
+	json_str(j, "type", "summary");
+	json_uint(j, "hits", w->hits);
+	json_uint(j, "lost", lost);
+	json_uint(j, "duration_ns", dur_ns);
+}
+
 static void print_summary(struct watch *w, uint64_t dur_ns)
 {
 	uint64_t lost = 0;
@@ -765,11 +775,7 @@ static void print_summary(struct watch *w, uint64_t dur_ns)
 	if (w->args->json) {
 		struct json j;
 
-		json_begin(&j, w->out);
-		json_str(&j, "type", "summary");
-		json_uint(&j, "hits", w->hits);
-		json_uint(&j, "lost", lost);
-		json_uint(&j, "duration_ns", dur_ns);
+		summary_begin(w, &j, lost, dur_ns);
 		json_arr_open(&j, "points");
 		for (int i = 0; i < w->nspec; i++) {
 			struct watch_spec *ws = &w->spec[i];
@@ -908,11 +914,7 @@ static void print_stat(struct watch *w, uint64_t dur_ns)
 	if (w->args->json) {
 		struct json j;
 
-		json_begin(&j, w->out);
-		json_str(&j, "type", "summary");
-		json_uint(&j, "hits", w->hits);
-		json_uint(&j, "lost", lost);
-		json_uint(&j, "duration_ns", dur_ns);
+		summary_begin(w, &j, lost, dur_ns);
 		json_end(&j);
 	} else {
 		fprintf(w->out, "%" PRIu64 " hit%s, %" PRIu64 " lost, %.3f s%s\n", w->hits,

@@ -1562,8 +1562,8 @@ int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_wh
 		m = &ctx->where[(ip ^ ip >> 5) % WHERE_MEMO];
 		if (m->ip == ip) {
 			memcpy(out, m, HWBP_SYM_WHERE_SHORT);
-			strcpy(out->module_path, m->module_path);
-			strcpy(out->file_path, m->file_path);
+			copy_str(out->module_path, sizeof(out->module_path), m->module_path);
+			copy_str(out->file_path, sizeof(out->file_path), m->file_path);
 			return 0;
 		}
 	}
@@ -1587,8 +1587,8 @@ int hwbp_sym_addr_info(struct hwbp_sym_ctx *ctx, uint64_t ip, struct hwbp_sym_wh
 	fill_line(mod, ip, out);
 	if (m) {
 		memcpy(m, out, HWBP_SYM_WHERE_SHORT);
-		strcpy(m->module_path, out->module_path);
-		strcpy(m->file_path, out->file_path);
+		copy_str(m->module_path, sizeof(m->module_path), out->module_path);
+		copy_str(m->file_path, sizeof(m->file_path), out->file_path);
 	}
 	return 0;
 }
