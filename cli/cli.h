@@ -76,16 +76,39 @@ struct cli_spec {
  */
 int cli_spec_parse(const char *text, struct cli_spec *out, char *why, size_t whylen);
 
+/* --- text buffer (text.c) ------------------------------------------------
+ * Grows as needed; on allocation failure it stops growing and sets failed,
+ * and what was written so far stays valid. data is NUL-terminated once
+ * anything was written.
+ */
+struct text {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+void text_put(struct text *t, const char *s, size_t n);
+void text_puts(struct text *t, const char *s);
+void text_putc(struct text *t, char c);
+void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void text_udec(struct text *t, uint64_t v);
+void text_sdec(struct text *t, int64_t v);
+void text_hex(struct text *t, uint64_t v);	/* 0x... */
+void text_clear(struct text *t);		/* keeps the memory */
+void text_free(struct text *t);
+
 /* --- JSON Lines writer ------------------------------------------------- */
 struct json {
-	FILE *f;
+	FILE *f;		/* json_begin(): written there by json_end() */
+	struct text own;
+	struct text *t;		/* where the object is built */
 	int depth;
 	bool first[16];
-	bool want_key;
 };
 
 void json_begin(struct json *j, FILE *f);	/* starts an object */
-void json_end(struct json *j);			/* ends it, writes '\n' */
+void json_begin_text(struct json *j, struct text *t);	/* ... appended to T */
+void json_end(struct json *j);			/* ends it with '\n' (and writes it) */
 void json_key(struct json *j, const char *key);
 void json_obj_open(struct json *j, const char *key);	/* key NULL inside arrays */
 void json_obj_close(struct json *j);
@@ -97,7 +120,6 @@ void json_uint(struct json *j, const char *key, unsigned long long val);
 void json_hex(struct json *j, const char *key, unsigned long long val);	/* "0x..." */
 void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);
-void json_write_string(FILE *f, const char *s);
 
 /* Print an error as {"type":"error","message":...} on F. */
 void json_error(FILE *f, const char *msg);

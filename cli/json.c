@@ -1,77 +1,94 @@
 // SPDX-License-Identifier: MIT
-/* json.c - a small streaming JSON Lines writer for hwbp's --json output */
+/*
+ * json.c - a small streaming JSON Lines writer for hwbp's --json output
+ *
+ * An object is built in a text buffer and written whole: to its FILE by
+ * json_end() (json_begin()), or left in the caller's buffer
+ * (json_begin_text(), the path of every hit).
+ */
 #include "cli.h"
 
 #include <string.h>
 
-void json_write_string(FILE *f, const char *s)
+static void json_write_string(struct text *t, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 
-	fputc('"', f);
-	/* Plain runs in one write: this is on the path of every hit. */
+	text_putc(t, '"');
+	/* Plain runs in one copy. */
 	for (const unsigned char *p = (const unsigned char *)s;; p++) {
-		const char *esc = NULL;
-
 		if (*p >= 0x20 && *p != '"' && *p != '\\')
 			continue;
-		fwrite(run, 1, (size_t)((const char *)p - run), f);
+		text_put(t, run, (size_t)((const char *)p - run));
 		if (!*p)
 			break;
 		run = (const char *)p + 1;
 		switch (*p) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default: break;
+		case '"': text_puts(t, "\\\""); break;
+		case '\\': text_puts(t, "\\\\"); break;
+		case '\n': text_puts(t, "\\n"); break;
+		case '\r': text_puts(t, "\\r"); break;
+		case '\t': text_puts(t, "\\t"); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 0xf] };
+
+			text_put(t, u, sizeof(u));
+			break;
 		}
-		if (esc)
-			fputs(esc, f);
-		else
-			fprintf(f, "\\u%04x", *p);
+		}
 	}
-	fputc('"', f);
+	text_putc(t, '"');
 }
 
 /* Separator and key before a value at the current depth. */
 static void json_lead(struct json *j, const char *key)
 {
 	if (!j->first[j->depth])
-		fputc(',', j->f);
+		text_putc(j->t, ',');
 	j->first[j->depth] = false;
 	if (key) {
-		json_write_string(j->f, key);
-		fputc(':', j->f);
+		json_write_string(j->t, key);
+		text_putc(j->t, ':');
 	}
 }
 
 static void json_push(struct json *j, char c)
 {
-	fputc(c, j->f);
+	text_putc(j->t, c);
 	if (j->depth < (int)(sizeof(j->first) / sizeof(j->first[0])) - 1)
 		j->depth++;
 	j->first[j->depth] = true;
 }
 
-void json_begin(struct json *j, FILE *f)
+void json_begin_text(struct json *j, struct text *t)
 {
 	memset(j, 0, sizeof(*j));
-	j->f = f;
+	j->t = t;
 	j->first[0] = true;
 	json_push(j, '{');
+}
+
+void json_begin(struct json *j, FILE *f)
+{
+	json_begin_text(j, &j->own);
+	j->f = f;
 }
 
 void json_end(struct json *j)
 {
 	while (j->depth > 1) {
 		/* Unbalanced callers still produce valid JSON. */
-		fputc('}', j->f);
+		text_putc(j->t, '}');
 		j->depth--;
 	}
-	fputs("}\n", j->f);
+	text_put(j->t, "}\n", 2);
 	j->depth = 0;
+	if (j->f) {
+		if (j->own.len)
+			fwrite(j->own.data, 1, j->own.len, j->f);
+		text_free(&j->own);
+	}
 }
 
 void json_key(struct json *j, const char *key)
@@ -87,7 +104,7 @@ void json_obj_open(struct json *j, const char *key)
 
 void json_obj_close(struct json *j)
 {
-	fputc('}', j->f);
+	text_putc(j->t, '}');
 	j->depth--;
 }
 
@@ -99,44 +116,46 @@ void json_arr_open(struct json *j, const char *key)
 
 void json_arr_close(struct json *j)
 {
-	fputc(']', j->f);
+	text_putc(j->t, ']');
 	j->depth--;
 }
 
 void json_str(struct json *j, const char *key, const char *val)
 {
 	json_lead(j, key);
-	json_write_string(j->f, val);
+	json_write_string(j->t, val);
 }
 
 void json_int(struct json *j, const char *key, long long val)
 {
 	json_lead(j, key);
-	fprintf(j->f, "%lld", val);
+	text_sdec(j->t, val);
 }
 
 void json_uint(struct json *j, const char *key, unsigned long long val)
 {
 	json_lead(j, key);
-	fprintf(j->f, "%llu", val);
+	text_udec(j->t, val);
 }
 
 void json_hex(struct json *j, const char *key, unsigned long long val)
 {
 	json_lead(j, key);
-	fprintf(j->f, "\"0x%llx\"", val);
+	text_putc(j->t, '"');
+	text_hex(j->t, val);
+	text_putc(j->t, '"');
 }
 
 void json_bool(struct json *j, const char *key, bool val)
 {
 	json_lead(j, key);
-	fputs(val ? "true" : "false", j->f);
+	text_puts(j->t, val ? "true" : "false");
 }
 
 void json_null(struct json *j, const char *key)
 {
 	json_lead(j, key);
-	fputs("null", j->f);
+	text_puts(j->t, "null");
 }
 
 void json_error(FILE *f, const char *msg)

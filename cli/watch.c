@@ -86,12 +86,13 @@ struct watch {
 	 * ring buffer, so records arrive ordered per CPU only. */
 	struct watch_line *batch;
 	size_t nbatch, batch_cap;
+	struct text lines;		/* their text, one after the other */
 };
 
 struct watch_line {
 	uint64_t time_ns;
 	uint64_t seq;
-	char *text;
+	size_t off, len;		/* in watch.lines */
 };
 
 static uint64_t now_ns(void)
@@ -357,11 +358,11 @@ static unsigned int hit_stack(struct watch *w, const struct hwbp_hit *h, const s
 }
 
 static void print_hit_json(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
-			   const struct hit_view *v)
+			   const struct hit_view *v, struct text *out)
 {
 	struct json j;
 
-	json_begin(&j, w->out);
+	json_begin_text(&j, out);
 	json_str(&j, "type", "hit");
 	json_str(&j, "spec", ws->sp.text);
 	json_hex(&j, "addr", h->addr);
@@ -413,7 +414,7 @@ static void print_hit_json(struct watch *w, const struct watch_spec *ws, const s
 }
 
 static void print_hit_text(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
-			   const struct hit_view *v)
+			   const struct hit_view *v, struct text *out)
 {
 	char where[600] = "", val[96] = "";
 	double t = h->time_ns && h->time_ns >= w->t0 ? (double)(h->time_ns - w->t0) / 1e9 : 0;
@@ -439,9 +440,9 @@ static void print_hit_text(struct watch *w, const struct watch_spec *ws, const s
 		value_text(ws, v->value, num, sizeof(num));
 		snprintf(val, sizeof(val), "  = %s", num);
 	}
-	fprintf(w->out, "%s%10.6f%s  %-16s  tid %-7d %-2s  %s%s\n", w->color ? "\033[2m" : "", t,
-		w->color ? "\033[0m" : "", ws->sp.text, h->tid, hwbp_access_name(v->kind), where,
-		val);
+	text_printf(out, "%s%10.6f%s  %-16s  tid %-7d %-2s  %s%s\n", w->color ? "\033[2m" : "", t,
+		    w->color ? "\033[0m" : "", ws->sp.text, h->tid, hwbp_access_name(v->kind), where,
+		    val);
 	if (w->args->backtrace) {
 		uint64_t ips[WATCH_MAX_FRAMES];
 		unsigned int n = hit_stack(w, h, v, ips, WATCH_MAX_FRAMES);
@@ -451,11 +452,11 @@ static void print_hit_text(struct watch *w, const struct watch_spec *ws, const s
 
 			if (hwbp_sym_addr_info(w->sym, ips[i] - 1, &fw))
 				memset(&fw, 0, sizeof(fw));
-			fprintf(w->out, "%38s0x%-14" PRIx64 " %s", "", ips[i],
-				fw.has_func ? fw.func : "??");
+			text_printf(out, "%38s0x%-14" PRIx64 " %s", "", ips[i],
+				    fw.has_func ? fw.func : "??");
 			if (fw.has_line)
-				fprintf(w->out, " (%s:%u)", fw.file, fw.line);
-			fputc('\n', w->out);
+				text_printf(out, " (%s:%u)", fw.file, fw.line);
+			text_putc(out, '\n');
 		}
 	}
 }
@@ -475,21 +476,23 @@ static void count_site(struct watch *w, int spec, uint64_t ip, int32_t tid)
 	w->sites[w->nsites++] = (struct watch_site){ spec, ip, tid, 1 };
 }
 
-static void batch_add(struct watch *w, uint64_t time_ns, char *text)
+/* Hold the line just written to w->lines from OFF on. */
+static void batch_add(struct watch *w, uint64_t time_ns, size_t off)
 {
 	if (w->nbatch == w->batch_cap) {
 		size_t cap = w->batch_cap ? 2 * w->batch_cap : 256;
 		struct watch_line *b = realloc(w->batch, cap * sizeof(*b));
 
 		if (!b) {
-			fputs(text, w->out);
-			free(text);
+			/* Out of memory: print it now, out of order if need be. */
+			fwrite(w->lines.data + off, 1, w->lines.len - off, w->out);
+			w->lines.len = off;
 			return;
 		}
 		w->batch = b;
 		w->batch_cap = cap;
 	}
-	w->batch[w->nbatch] = (struct watch_line){ time_ns, w->nbatch, text };
+	w->batch[w->nbatch] = (struct watch_line){ time_ns, w->nbatch, off, w->lines.len - off };
 	w->nbatch++;
 }
 
@@ -511,22 +514,53 @@ static int line_cmp(const void *a, const void *b)
  */
 static void batch_flush(struct watch *w, uint64_t before)
 {
-	size_t n = 0, k = 0;
+	size_t n = 0, k = 0, run_off = 0, run_len = 0;
+	struct text keep = { 0 };
 
 	if (!w->nbatch)
 		return;
 	qsort(w->batch, w->nbatch, sizeof(*w->batch), line_cmp);
-	while (n < w->nbatch && w->batch[n].time_ns < before) {
-		fputs(w->batch[n].text, w->out);
-		free(w->batch[n].text);
-		n++;
+	/* Lines that lie one after the other in w->lines (one CPU's, or
+	 * hits already in time order) go out in one write. */
+	for (; n < w->nbatch && w->batch[n].time_ns < before; n++) {
+		const struct watch_line *l = &w->batch[n];
+
+		if (run_len && l->off == run_off + run_len) {
+			run_len += l->len;
+			continue;
+		}
+		if (run_len)
+			fwrite(w->lines.data + run_off, 1, run_len, w->out);
+		run_off = l->off;
+		run_len = l->len;
 	}
-	for (size_t i = n; i < w->nbatch; i++) {
+	if (run_len)
+		fwrite(w->lines.data + run_off, 1, run_len, w->out);
+	for (size_t i = n; i < w->nbatch; i++)
+		text_put(&keep, w->lines.data + w->batch[i].off, w->batch[i].len);
+	if (keep.failed) {
+		/* Out of memory: print the rest now rather than lose it. */
+		for (size_t i = n; i < w->nbatch; i++)
+			fwrite(w->lines.data + w->batch[i].off, 1, w->batch[i].len, w->out);
+		n = w->nbatch;
+		text_free(&keep);
+	}
+	for (size_t i = n, off = 0; i < w->nbatch; i++) {
+		size_t len = w->batch[i].len;
+
 		w->batch[k] = w->batch[i];
 		w->batch[k].seq = k;
+		w->batch[k].off = off;
+		off += len;
 		k++;
 	}
 	w->nbatch = k;
+	if (k) {
+		text_free(&w->lines);
+		w->lines = keep;
+	} else {
+		text_clear(&w->lines);	/* its memory serves the next drain */
+	}
 	if (n)
 		fflush(w->out);
 }
@@ -559,22 +593,14 @@ static int on_hit(const struct hwbp_hit *h, void *arg)
 		count_site(w, (int)(ws - w->spec), v.insn_ip, 0);
 		count_site(w, (int)(ws - w->spec), 0, h->tid);
 	} else if (!w->args->quiet) {
-		FILE *real = w->out, *mem;
-		char *text = NULL;
-		size_t len = 0;
+		size_t off = w->lines.len;
 
-		mem = open_memstream(&text, &len);
-		if (mem)
-			w->out = mem;
 		if (w->args->json)
-			print_hit_json(w, ws, h, &v);
+			print_hit_json(w, ws, h, &v, &w->lines);
 		else
-			print_hit_text(w, ws, h, &v);
-		w->out = real;
-		if (mem) {
-			fclose(mem);
-			batch_add(w, h->time_ns, text);
-		}
+			print_hit_text(w, ws, h, &v, &w->lines);
+		if (w->lines.len > off)
+			batch_add(w, h->time_ns, off);
 	}
 	if (w->args->max_hits && w->hits >= w->args->max_hits) {
 		w->done = true;
@@ -1297,5 +1323,6 @@ out_file:
 		close(w.pidfd);
 	free(w.sites);
 	free(w.batch);
+	text_free(&w.lines);
 	return rc;
 }
