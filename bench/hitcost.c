@@ -46,18 +46,22 @@ static uint64_t run_loop(unsigned long n)
 	return now_ns() - t0;
 }
 
-enum mode { M_NONE, M_FLOOR, M_FLOOR_SIG, M_COUNT, M_STREAM, M_STREAM_CC, M_SIGNAL, M_NMODES };
+enum mode {
+	M_NONE, M_FLOOR, M_FLOOR_SIG, M_COUNT, M_STREAM, M_STREAM_REGS, M_STREAM_CC, M_SIGNAL,
+	M_NMODES
+};
 
 /*
  * floor-sigtrap is the kernel's own price of a synchronous signal: the same
  * bare breakpoint with sigtrap=1 and an empty SA_SIGINFO handler, no hwbp.
  */
 static const char *const mode_name[] = {
-	"none", "floor", "floor-sigtrap", "count", "stream", "stream+callchain", "signal",
+	"none", "floor", "floor-sigtrap", "count", "stream", "stream+regs", "stream+callchain",
+	"signal",
 };
 
 /* Goals: the ceilings over the floor (0: none). */
-static const double goal[] = { 0, 1.0, 0, 1.02, 1.15, 1.25, 1.35 };
+static const double goal[] = { 0, 1.0, 0, 1.02, 1.15, 0, 1.25, 1.35 };
 
 static volatile unsigned long raw_sigs;
 
@@ -155,8 +159,10 @@ static int measure(enum mode m, unsigned long n, uint64_t *ns, uint64_t *hits, u
 		}
 		return err;
 	}
-	if (m == M_STREAM || m == M_STREAM_CC)
+	if (m == M_STREAM || m == M_STREAM_REGS || m == M_STREAM_CC)
 		o.delivery = HWBP_DELIVER_STREAM;
+	if (m == M_STREAM_REGS)
+		o.sample = HWBP_SAMPLE_REGS;
 	if (m == M_STREAM_CC)
 		o.sample = HWBP_SAMPLE_CALLCHAIN;
 	if (m == M_SIGNAL) {
