@@ -127,6 +127,9 @@ static int resolve_spec(struct watch *w, struct watch_spec *ws, bool final)
 		ws->loc.len = 0;
 	} else {
 		err = hwbp_sym_resolve(w->sym, ws->sp.location, &ws->loc, why, sizeof(why));
+		/* --if compares as the type says. */
+		if (!err && w->args->if_text)
+			hwbp_sym_loc_type(w->sym, &ws->loc);
 		if (err == -ENXIO && final && w->launched && !w->stop_mode && w->dl_debug_state) {
 			/* OBJECT is not loaded: armed when the program dlopen()s it. */
 			if (!ws->dl_pending)
@@ -180,7 +183,12 @@ static int resolve_spec(struct watch *w, struct watch_spec *ws, bool final)
 
 /* --- reporting hits -------------------------------------------------------- */
 
-/* The user registers of a hit, indexed by perf register number. */
+/* The x86-64 general registers in the perf numbering (asm/perf_regs.h):
+ * AX..SP are 0..7, R8..R15 are 16..23. */
+#define X86_PERF_GPRS (UINT64_C(0xff) | UINT64_C(0xff) << 16)
+
+/* The user registers of a hit, indexed by perf register number; those not
+ * sampled read as zero, so only sampled ones may be asked for. */
 static unsigned int hit_regs(const struct hwbp_hit *h, uint64_t *regs, unsigned int max)
 {
 	unsigned int n = 0, k = 0;
@@ -285,8 +293,12 @@ where:
 }
 
 /* The value as the user thinks of it: signed where DWARF says so. */
-static void value_text(const struct watch_spec *ws, uint64_t v, char *buf, size_t len)
+static void value_text(struct watch *w, struct watch_spec *ws, uint64_t v, char *buf, size_t len)
 {
+	/* The type decides only when the sign bit is set: look it up then. */
+	if (ws->loc.type_later && ws->loc.len && ws->loc.len <= 8 &&
+	    (v >> (ws->loc.len * 8 - 1) & 1))
+		hwbp_sym_loc_type(w->sym, &ws->loc);
 	if (ws->loc.has_type && ws->loc.enc == HWBP_SYM_ENC_SIGNED && ws->loc.len <= 8 &&
 	    ws->loc.len == ws->loc.enc_size) {
 		unsigned int bits = (unsigned int)ws->loc.len * 8;
@@ -413,7 +425,7 @@ static void print_hit_json(struct watch *w, const struct watch_spec *ws, const s
 	json_end(&j);
 }
 
-static void print_hit_text(struct watch *w, const struct watch_spec *ws, const struct hwbp_hit *h,
+static void print_hit_text(struct watch *w, struct watch_spec *ws, const struct hwbp_hit *h,
 			   const struct hit_view *v, struct text *out)
 {
 	char where[600] = "", val[96] = "";
@@ -431,13 +443,13 @@ static void print_hit_text(struct watch *w, const struct watch_spec *ws, const s
 	if (v->have_value && v->have_old) {
 		char num[32], was[32];
 
-		value_text(ws, v->old, was, sizeof(was));
-		value_text(ws, v->value, num, sizeof(num));
+		value_text(w, ws, v->old, was, sizeof(was));
+		value_text(w, ws, v->value, num, sizeof(num));
 		snprintf(val, sizeof(val), "  %s -> %s", was, num);
 	} else if (v->have_value) {
 		char num[32];
 
-		value_text(ws, v->value, num, sizeof(num));
+		value_text(w, ws, v->value, num, sizeof(num));
 		snprintf(val, sizeof(val), "  = %s", num);
 	}
 	text_printf(out, "%s%10.6f%s  %-16s  tid %-7d %-2s  %s%s\n", w->color ? "\033[2m" : "", t,
@@ -736,6 +748,11 @@ static int open_session(struct watch *w)
 			/* ptrace reads the values; -q prints none: sampling
 			 * user registers costs a tenth of a hit */
 			so.sample = 0;
+		} else if (hwbp_arch_host() == HWBP_ARCH_X86_64) {
+			/* A store's address and source are general registers:
+			 * the 16 of them, without ip, flags, cs and ss, are a
+			 * third of the kernel's cost of the full set. */
+			so.sample_regs_user = X86_PERF_GPRS;
 		}
 	}
 	err = hwbp_session_open(&so, &w->s);
@@ -1006,6 +1023,8 @@ static int setup(struct watch *w)
 	int err;
 
 	err = hwbp_sym_open_pid(w->pid, &w->sym);
+	/* Types only where a value needs one: see value_text(). */
+	hwbp_sym_defer_types(w->sym, true);
 	if (err == -EACCES || err == -EPERM) {
 		cli_error("run as the process's owner or root; perf also needs "
 			  "kernel.perf_event_paranoid <= 2 (sysctl) or CAP_PERFMON",
@@ -1101,6 +1120,7 @@ static void rearm_after_exec(struct watch *w)
 	w->sym = NULL;
 	if (hwbp_sym_open_pid(w->pid, &w->sym))
 		w->sym = NULL;
+	hwbp_sym_defer_types(w->sym, true);
 	for (int i = 0; i < w->nspec; i++) {
 		struct watch_spec *ws = &w->spec[i];
 		int err = -ENOENT;

@@ -70,6 +70,7 @@ struct hwbp_sym_ctx {
 	struct unwind_state *uw;
 	struct insn_memo *memo;		/* INSN_MEMO entries, or NULL */
 	struct hwbp_sym_where *where;	/* WHERE_MEMO entries (ip 0: empty) */
+	bool defer_types;		/* see hwbp_sym_defer_types() */
 };
 
 static char *debuginfo_path;
@@ -1275,7 +1276,9 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
 			    HWBP_SYM_OBJECT;
 		copy_str(out->module, sizeof(out->module), base_name(mod_name(hit.mod)));
 		copy_str(out->symbol, sizeof(out->symbol), name);
-		if (out->kind == HWBP_SYM_OBJECT)
+		if (out->kind == HWBP_SYM_OBJECT && ctx->defer_types && hit.size && !off)
+			out->type_later = true;
+		else if (out->kind == HWBP_SYM_OBJECT)
 			type_for_sym(hit.mod, name, hit.addr, out);
 		if (!hit.size && out->has_type)
 			hit.size = out->enc_size;
@@ -1315,6 +1318,31 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
 			break;
 	}
 	return -ENOENT;
+}
+
+/* See sym.h. */
+void hwbp_sym_defer_types(struct hwbp_sym_ctx *ctx, bool defer)
+{
+	if (ctx)
+		ctx->defer_types = defer;
+}
+
+static Dwfl_Module *find_mod(struct hwbp_sym_ctx *ctx, uint64_t addr);
+
+/* See sym.h. */
+int hwbp_sym_loc_type(struct hwbp_sym_ctx *ctx, struct hwbp_sym_loc *loc)
+{
+	Dwfl_Module *mod;
+
+	if (!ctx || !loc)
+		return -EINVAL;
+	if (!loc->type_later)
+		return 0;
+	loc->type_later = false;
+	mod = find_mod(ctx, loc->addr);
+	if (mod)
+		type_for_sym(mod, loc->symbol, loc->addr, loc);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -58,6 +58,20 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
 }
 
 /* See sym.h. */
+void hwbp_sym_defer_types(struct hwbp_sym_ctx *ctx, bool defer)
+{
+	(void)ctx;
+	(void)defer;
+}
+
+/* See sym.h. */
+int hwbp_sym_loc_type(struct hwbp_sym_ctx *ctx, struct hwbp_sym_loc *loc)
+{
+	(void)ctx;
+	return loc ? 0 : -EINVAL;
+}
+
+/* See sym.h. */
 int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const char *name, char *buf, size_t len)
 {
 	(void)ctx;

@@ -136,6 +136,7 @@ struct hwbp_sym_loc {
 	unsigned int enc_size;		/* byte size of that type */
 	char type[HWBP_SYM_NAME_MAX];	/* its C spelling: "int", "struct config", "char[16]" */
 	bool bitfield;			/* last member is a bit-field: addr/len cover its bytes */
+	bool type_later;		/* not looked up yet: hwbp_sym_loc_type() does */
 };
 
 /*
@@ -176,6 +177,27 @@ struct hwbp_sym_loc {
  */
 int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp_sym_loc *out,
 		     char *why, size_t why_len);
+
+/*
+ * hwbp_sym_defer_types() - let hwbp_sym_resolve() leave out the DWARF type
+ * of an ELF symbol that has a size
+ *
+ * Finding the variable behind an ELF symbol means reading every unit of the
+ * module's DWARF: for libc with its debug file installed, a tenth of a
+ * second. The length comes from st_size without it; only the type fields
+ * wait, and the location says so with type_later.
+ */
+void hwbp_sym_defer_types(struct hwbp_sym_ctx *ctx, bool defer);
+
+/*
+ * hwbp_sym_loc_type() - fill in the type fields hwbp_sym_resolve() left out
+ * @loc: a location resolved by hwbp_sym_resolve() in CTX; no-op unless
+ *	type_later is set, which it clears
+ *
+ * Return: 0, also when the module has no type for the symbol (has_type
+ * stays false); -EINVAL for no CTX or LOC.
+ */
+int hwbp_sym_loc_type(struct hwbp_sym_ctx *ctx, struct hwbp_sym_loc *loc);
 
 /*
  * hwbp_sym_suggest() - names close to NAME, for "did you mean" hints
