@@ -203,6 +203,7 @@ demo: deps
 	$(Q)tools/demo $(O)
 
 bench: all $(BENCH_BINS) $(TARGET_BINS)
+	$(Q)tools/deps.sh bench
 	$(Q)bench/run $(O)
 
 lint:

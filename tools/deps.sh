@@ -3,6 +3,7 @@
 #
 # Idempotent: asks dpkg which packages are missing and installs only those,
 # after one `apt-get update`. Quick (a dpkg query) when all are present.
+# `deps.sh bench` adds what `make bench` runs side by side: perf, bpftrace.
 # Set HWBP_NO_DEPS=1 to skip entirely (e.g. on a non-Debian system where you
 # installed the equivalents yourself).
 set -euo pipefail
@@ -22,6 +23,8 @@ pkgs=(
 	groff-base python3
 	debian-archive-keyring ca-certificates
 )
+# `deps.sh bench`: also the peers bench/ compares hwbp with.
+[ "${1:-}" = bench ] && pkgs+=(linux-perf bpftrace)
 
 missing=()
 for p in "${pkgs[@]}"; do
