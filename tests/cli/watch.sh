@@ -127,6 +127,13 @@ if [ "$rc" = 0 ] && [ "$(grep -c 'w:config.limit ' "$tmp/r.txt")" = 2 ] &&
 	ok "--max-hits 2 stops watching; the command runs on to its end; -o keeps the report apart"
 else not_ok "--max-hits 2"; { cat "$tmp/r.txt"; echo "$out"; } | diag; fi
 
+# The symbol's DWARF type is looked up only for a value with its sign bit set.
+run "$HWBP" watch w:watched -- "$T/stopper-O2" values
+if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q 'set_watched+[0-9]* (stopper.c:[0-9]*)  = -1$' &&
+   printf '%s\n' "$out" | grep -q 'add_watched+[0-9]* (stopper.c:[0-9]*)  = 8$'; then
+	ok "perf mode: an int written -1 shows as -1, from the registers sampled at the hit"
+else not_ok "perf mode: = -1"; printf '%s\n%s\n' "$out" "$err" | diag; fi
+
 expect_rc "the command's exit status is passed through" 7 "$HWBP" watch -q w:0x1000 -- sh -c 'exit 7'
 expect_rc "a command killed by SIGTERM gives 143" 143 "$HWBP" watch -q w:0x1000 -- sh -c 'kill -TERM $$'
 

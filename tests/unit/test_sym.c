@@ -282,6 +282,45 @@ static void test_sym_resolve_globals_match_target(void **state)
 	}
 }
 
+/* Deferred types: the length from st_size at once, the type on demand. */
+static void test_sym_defer_types_looks_up_later(void **state)
+{
+	char path[PATH_MAX];
+	struct hwbp_sym_ctx *ctx;
+	struct hwbp_sym_loc l;
+	struct target t;
+
+	(void)state;
+	target_path("counter-O0", path, sizeof(path));
+	target_start(&t, path, (char *)NULL);
+	ctx = open_target(&t);
+	hwbp_sym_defer_types(ctx, true);
+	resolve_ok(ctx, "counter", &l);
+	assert_int_equal(l.addr, target_addr(&t, "counter"));
+	assert_int_equal(l.len, 8);
+	assert_true(l.type_later);
+	assert_false(l.has_type);
+	assert_int_equal(hwbp_sym_loc_type(ctx, &l), 0);
+	assert_false(l.type_later);
+	assert_true(l.has_type);
+	assert_int_equal(l.enc, HWBP_SYM_ENC_SIGNED);
+	assert_string_equal(l.type, "long int");
+	/* A DWARF path is typed at once: it needs the type to resolve. */
+	resolve_ok(ctx, "config.limit", &l);
+	assert_false(l.type_later);
+	assert_true(l.has_type);
+	/* SYMBOL+OFF has no type of its own. */
+	resolve_ok(ctx, "counter+4", &l);
+	assert_false(l.type_later);
+	assert_false(l.has_type);
+	hwbp_sym_defer_types(ctx, false);
+	resolve_ok(ctx, "counter", &l);
+	assert_false(l.type_later);
+	assert_true(l.has_type);
+	hwbp_sym_close(ctx);
+	target_finish(&t);
+}
+
 static void test_sym_resolve_libc_object_symbol(void **state)
 {
 	char path[PATH_MAX];
@@ -1044,6 +1083,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sym_resolve_globals_match_target),
+		cmocka_unit_test(test_sym_defer_types_looks_up_later),
 		cmocka_unit_test(test_sym_resolve_libc_object_symbol),
 		cmocka_unit_test(test_sym_resolve_errors_say_what_is_wrong),
 		cmocka_unit_test(test_sym_resolve_stripped_is_enodata),
