@@ -127,7 +127,7 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libhwbp.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $(SYM_CFLAGS) -o $@ $< $(O)/libhwbp.a -lcmocka $(LIBS)
 
-$(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h)
+$(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h) tests/lostdb.h
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $< $(O)/libhwbp.a $(LIBS)
@@ -142,19 +142,19 @@ $(O)/tests/tools/%: tests/tools/%.c
 # Target programs: what users watch. Built without sanitizers, with -g, at
 # -O0 and -O2, PIE and not.
 TGT_CFLAGS := -std=gnu11 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) $(if $(findstring clang,$(CC)),,-fno-inline-functions-called-once)
-$(O)/tests/targets/%-O0: tests/targets/%.c $(TARGET_LIBS)
+$(O)/tests/targets/%-O0: tests/targets/%.c $(TARGET_LIBS) tests/lostdb.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TGT_CFLAGS) -O0 -pie -fPIE -o $@ $< -L$(O)/tests/targets -Wl,-rpath,'$$ORIGIN' -lpthread -ldl
-$(O)/tests/targets/%-O2: tests/targets/%.c $(TARGET_LIBS)
+$(O)/tests/targets/%-O2: tests/targets/%.c $(TARGET_LIBS) tests/lostdb.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TGT_CFLAGS) -O2 -pie -fPIE -o $@ $< -L$(O)/tests/targets -Wl,-rpath,'$$ORIGIN' -lpthread -ldl
-$(O)/tests/targets/%-O0-nopie: tests/targets/%.c $(TARGET_LIBS)
+$(O)/tests/targets/%-O0-nopie: tests/targets/%.c $(TARGET_LIBS) tests/lostdb.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TGT_CFLAGS) -O0 -no-pie -fno-PIE -o $@ $< -L$(O)/tests/targets -Wl,-rpath,'$$ORIGIN' -lpthread -ldl
-$(O)/tests/targets/%-O2-nopie: tests/targets/%.c $(TARGET_LIBS)
+$(O)/tests/targets/%-O2-nopie: tests/targets/%.c $(TARGET_LIBS) tests/lostdb.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TGT_CFLAGS) -O2 -no-pie -fno-PIE -o $@ $< -L$(O)/tests/targets -Wl,-rpath,'$$ORIGIN' -lpthread -ldl

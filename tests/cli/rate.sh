@@ -55,7 +55,8 @@ for mode in watch stat; do
 		read -r hits lost <<<"$hl"
 		ok "$mode: every write accounted for at full rate: $hits hits + $lost lost == $N"
 	else
-		not_ok "$mode: hits + lost != $N"; { cat "$tmp/py.err"; tail -1 "$tmp/$mode.json"; } | diag
+		not_ok "$mode: hits + lost != $N"
+		{ cat "$tmp/py.err" "$tmp/$mode.err"; tail -1 "$tmp/$mode.json"; } | diag
 	fi
 done
 

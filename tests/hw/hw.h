@@ -24,6 +24,8 @@
 
 #include <hwbp/hwbp.h>
 
+#include "../lostdb.h"
+
 static int hw_n;
 static int hw_failed;
 
@@ -32,6 +34,7 @@ static inline void hw_plan(int n, unsigned int alarm_s)
 	printf("1..%d\n", n);
 	fflush(stdout);
 	alarm(alarm_s);
+	lostdb_catch();
 }
 
 static inline bool hw_require(void)

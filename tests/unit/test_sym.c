@@ -741,7 +741,7 @@ static void test_sym_insn_access_in_target_writers(void **state)
 	for (v = 0; v < NVARIANTS; v++) {
 		bool o2 = strstr(variants[v], "O2") != NULL;
 		uint64_t regs[HWBP_SYM_X86_64_NREGS], val;
-		struct hwbp_sym_insn in[4];
+		struct hwbp_sym_insn in[4] = { 0 };
 		struct hwbp_sym_ctx *ctx;
 		char path[PATH_MAX];
 		struct target t;
