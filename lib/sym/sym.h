@@ -183,9 +183,9 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
  * of an ELF symbol that has a size
  *
  * Finding the variable behind an ELF symbol means reading every unit of the
- * module's DWARF: for libc with its debug file installed, a tenth of a
- * second. The length comes from st_size without it; only the type fields
- * wait, and the location says so with type_later.
+ * module's DWARF: for libc with its debug file installed, some 40 ms. The
+ * length comes from st_size without it; only the type fields wait, and the
+ * location says so with type_later.
  */
 void hwbp_sym_defer_types(struct hwbp_sym_ctx *ctx, bool defer);
 
