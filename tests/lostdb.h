@@ -25,6 +25,7 @@
 
 #define LOSTDB_LINE "# the machine lost a debug exception (SIGTRAP, si_code TRAP_BRKPT: DR6 empty)\n"
 
+#if defined(__x86_64__)
 static void lostdb_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
@@ -37,6 +38,7 @@ static void lostdb_handler(int sig, siginfo_t *si, void *uc)
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
+#endif
 
 static inline void lostdb_catch(void)
 {
