@@ -419,6 +419,8 @@ BEGIN {
 }
 {
 	line = $0
+	if (line ~ /watchdog: BUG: soft lockup/)
+		lockup = 1
 	if (index(line, B) == 1) {
 		m = substr(line, length(B) + 1)
 		sub(/@@.*$/, "", m)
@@ -512,6 +514,9 @@ END {
 	}
 	if (n == 0)
 		result(0, tag " lane: no test results")
+	if (lockup)
+		comment("the guest kernel locked up (watchdog: soft lockup, a kernel fault, " \
+			"not a test verdict)")
 	out("1.." n)
 	exit fails > 0
 }
@@ -531,7 +536,7 @@ set +e
 	timeout -k 10 "$TIMEOUT" qemu-system-aarch64 -M virt -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 		-nic none -display none -serial stdio -monitor none -no-reboot \
 		-kernel "$IMAGE" -initrd "$WORK/initrd.gz" \
-		-append "console=ttyAMA0 panic=-1 quiet ${HWBP_EMU_APPEND:-}" </dev/null 2>&1
+		-append "console=ttyAMA0 panic=-1 softlockup_panic=1 quiet ${HWBP_EMU_APPEND:-}" </dev/null 2>&1
 	echo "@@$NONCE-HOST qemu=$?@@"
 } | tr -d '\r' | tee "$LOG" |
 	awk -v nonce="$NONCE" -v tag="$TAG" -v timeout="$TIMEOUT" -v kindsfile="$WORK/kinds" \
