@@ -189,8 +189,10 @@ struct hwbp_plan {
  * arm64, 0x1006 length 4: 2 slots, 0x1006-0x1007 and 0x1008-0x1009 (any
  * contiguous bytes inside one aligned 8-byte word fit one slot).
  *
- * Return: 0; -EINVAL for len 0, an access outside the enum, or a range
- * that wraps past the top of the address space; -ENOSPC when the request
+ * Return: 0; -EINVAL for len 0, an access outside the enum, a range that
+ * wraps past the top of the address space, or an HWBP_EXEC address at
+ * which no instruction can start (arm64, LoongArch: not a multiple of 4);
+ * -ENOSPC when the request
  * needs more slots than POOL has free (OUT is then filled with the
  * need_* and free_* counts and nothing else); -EOPNOTSUPP for an unknown
  * ARCH.
@@ -695,7 +697,8 @@ struct hwbp_watch_opts {
  * The point is planned, not installed, until hwbp_session_apply().
  *
  * Return: 0; -EINVAL for len 0, a wrapping range, an access outside the
- * enum, a kernel address for a task target; -ENOMEM.
+ * enum, a kernel address for a task target, an HWBP_EXEC address at which
+ * no instruction can start (arm64, LoongArch: not a multiple of 4); -ENOMEM.
  */
 int hwbp_watch(struct hwbp_session *s, uint64_t addr, uint64_t len, enum hwbp_access access,
 	       const struct hwbp_watch_opts *opts, struct hwbp_point **out);

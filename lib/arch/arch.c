@@ -135,7 +135,10 @@ static uint32_t index_mask(unsigned int n)
 /*
  * Breakpoint pieces: one slot per GRANULE-aligned block that holds a byte of
  * the range, since an instruction may start at any granule in it.
- * arm64, x:0x1002/4: 2 slots, 0x1000 and 0x1004, covering 0x1000-0x1007.
+ * arm64, x:0x1000/8: 2 slots, 0x1000 and 0x1004; x:0x1000/2: 1 slot, the
+ * whole instruction at 0x1000. An ADDR off the granule (arm64, LoongArch:
+ * 4) is no instruction start, so nothing could ever match it: 0 pieces,
+ * refused rather than widened to the instructions around it.
  */
 static uint64_t split_exec(uint32_t granule, uint64_t addr, uint64_t len,
 			   struct hwbp_slot *out, unsigned int max)
@@ -143,6 +146,9 @@ static uint64_t split_exec(uint32_t granule, uint64_t addr, uint64_t len,
 	uint64_t start = addr & ~(uint64_t)(granule - 1);
 	uint64_t last = hwbp_arch_last(addr, len) | (granule - 1);
 	uint64_t need = (last - start) / granule + 1;
+
+	if (start != addr)
+		return 0;
 
 	for (uint64_t i = 0; i < need && i < max; i++) {
 		out[i] = (struct hwbp_slot){
@@ -249,6 +255,8 @@ HWBP_API int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 	nfree = exec ? plan.free_break : plan.free_watch;
 
 	need = hwbp_arch_split(arch, addr, len, access, plan.slots, HWBP_SLOTS_MAX);
+	if (!need)
+		return -EINVAL;	/* an exec address no instruction starts at */
 	if (exec)
 		plan.need_break = need > UINT32_MAX ? UINT32_MAX : (unsigned int)need;
 	else

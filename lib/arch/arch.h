@@ -88,7 +88,8 @@ const struct hwbp_arch_ops *hwbp_arch_ops_get(enum hwbp_arch arch);
  * CPU's pool.
  *
  * Return: the number of pieces needed; only the first MAX are written.
- * 0 for an unknown ARCH.
+ * 0 for an unknown ARCH, and for an HWBP_EXEC ADDR at which no instruction
+ * can start (arm64 and LoongArch: not 4-byte aligned).
  */
 uint64_t hwbp_arch_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 			 enum hwbp_access access, struct hwbp_slot *out, unsigned int max);

@@ -247,6 +247,14 @@ static int check_request(const struct hwbp_session *s, uint64_t addr, uint64_t l
 	if (access != HWBP_READ && access != HWBP_WRITE && access != HWBP_RW &&
 	    access != HWBP_EXEC)
 		return -EINVAL;
+	/* arm64 and LoongArch instructions are 4-byte aligned: an execute
+	 * breakpoint anywhere else could never match one. */
+	if (access == HWBP_EXEC) {
+		const struct hwbp_arch_ops *ops = hwbp_arch_ops_get(s->arch);
+
+		if (ops && ops->granule > 1 && (addr & (ops->granule - 1)))
+			return -EINVAL;
+	}
 	/* Kernel addresses only system-wide, and only with kernel watching on
 	 * (the kernel refuses exclude_kernel=1 on one: ARCH.md 1.3). */
 	if (range_is_kernel(addr, len) && (s->o.target != HWBP_TARGET_SYSTEM || !s->o.kernel))
@@ -585,10 +593,18 @@ static int plan_point(struct hwbp_session *s, struct hwbp_point *pt, struct hwbp
 	if (!n)
 		return -EINVAL;
 	if (n > HWBP_PIECES_MAX) {
+		/* Longer than any CPU could take: no pieces, but the count, so
+		 * that the refusal can say how many it needs. */
+		unsigned int need = n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
+
 		hwbp_core_log(HWBP_LOG_ERROR,
 			      "point '%s': cannot watch 0x%llx/%llu: needs %llu debug registers",
 			      point_name(pt), (unsigned long long)addr, (unsigned long long)len,
 			      (unsigned long long)n);
+		if (access == HWBP_EXEC)
+			pl->need_break = need;
+		else
+			pl->need_watch = need;
 		return -ENOSPC;
 	}
 	pl->addr = pl->slots[0].addr;
@@ -620,6 +636,7 @@ static int plan_all(struct hwbp_session *s, struct plan_totals *tot)
 {
 	struct hwbp_slot *uniq = NULL;
 	size_t nuniq = 0, cap = 0;
+	bool too_long = false;
 	int err = 0;
 
 	memset(tot, 0, sizeof(*tot));
@@ -631,9 +648,17 @@ static int plan_all(struct hwbp_session *s, struct plan_totals *tot)
 			continue;
 		if (pt->pending) {
 			err = plan_point(s, pt, pl);
+			pt->planned = !err || err == -ENOSPC;
+			if (err == -ENOSPC) {
+				/* Count the others too: the refusal gives the total. */
+				tot->need_watch += pl->need_watch;
+				tot->need_break += pl->need_break;
+				too_long = true;
+				err = 0;
+				continue;
+			}
 			if (err)
 				break;
-			pt->planned = true;
 		}
 		for (unsigned int i = 0; i < pl->nslots && !err; i++) {
 			size_t j;
@@ -664,7 +689,9 @@ static int plan_all(struct hwbp_session *s, struct plan_totals *tot)
 	free(uniq);
 	if (err)
 		return err;
-	if (tot->shared) {
+	if (too_long) {
+		err = -ENOSPC;
+	} else if (tot->shared) {
 		if (tot->need_watch + tot->need_break > tot->cap_watch)
 			err = -ENOSPC;
 	} else if (tot->need_watch > tot->cap_watch || tot->need_break > tot->cap_break) {

@@ -161,7 +161,9 @@ static const struct hwbp_pool pool_13 = { .watch = 1u << 13, .brk = 1u << 13 };
 static const struct hwbp_pool pool_14 = { .watch = 1u << 14, .brk = 0 };
 
 static const struct av_plan_row plan_rows[] = {
-	{ "test_la_L6_x_0x120000a2e_aligns_down_wider_range", LA, 0x120000A2E, 1, HWBP_EXEC, NULL,
+	AV_PLAN_ERR("test_la_L6_x_0x120000a2e_no_insn_starts_there_einval", LA, 0x120000A2E, 1,
+		    HWBP_EXEC, -EINVAL),
+	{ "test_la_x_0x120000a2c_len1_widens_to_the_insn", LA, 0x120000A2C, 1, HWBP_EXEC, NULL,
 	  0, 0x120000A2C, 4, HWBP_EXEC, HWBP_PLAN_WIDER_RANGE, 1, { AV_BI(0, 0x120000A2C, 4) },
 	  0, 1, 8, 8 },
 	{ "test_la_L7_w_len3_is_2_then_1", LA, 0x1000, 3, HWBP_WRITE, NULL, 0,

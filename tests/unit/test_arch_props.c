@@ -187,6 +187,17 @@ static void check_request(enum hwbp_arch arch, uint64_t addr, unsigned int len,
 	snprintf(what, sizeof(what), "%s %s:0x%llx/%u", hwbp_arch_name(arch),
 		 hwbp_access_name(access), (unsigned long long)addr, len);
 
+	/* No instruction starts off the granule (arm64, LoongArch: 4 bytes):
+	 * such an exec request is refused, in every pool, never widened. */
+	if (exec && (addr & (g - 1))) {
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(hwbp_arch_plan(arch, addr, len, access, &all, &p), -EINVAL);
+		assert_int_equal(p.nslots, 0);
+		assert_int_equal(hwbp_arch_plan(arch, addr, len, access, NULL, &p), -EINVAL);
+		assert_int_equal(hwbp_arch_split(arch, addr, len, access, pieces, MAXPIECES), 0);
+		return;
+	}
+
 	/* Every index free. */
 	memset(&p, 0, sizeof(p));
 	ret = hwbp_arch_plan(arch, addr, len, access, &all, &p);

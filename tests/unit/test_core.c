@@ -315,6 +315,54 @@ static void test_core_plan_enospc_touches_nothing(void **state)
 	hwbp_session_close(s);
 }
 
+static void test_core_enospc_counts_a_range_longer_than_any_cpu(void **state)
+{
+	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
+	struct hwbp_point *pt[5], *buf;
+	struct hwbp_plan pl;
+	unsigned int need = 0;
+
+	(void)state;
+	/* Five 8-byte variables and a 4 KiB buffer: 5 + 512 slots of 4. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(hwbp_watch(s, 0x3000 + 8 * i, 8, HWBP_WRITE, NULL, &pt[i]), 0);
+	assert_int_equal(hwbp_watch(s, 0x10000, 4096, HWBP_WRITE, NULL, &buf), 0);
+	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
+	assert_string_equal(last_log, "session: needs 517 debug registers, 4 free");
+	assert_int_equal(fk.installs, 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(hwbp_point_plan(pt[i], &pl), 0);
+		need += pl.need_watch + pl.need_break;
+		assert_int_equal(pl.free_watch, 4);
+	}
+	assert_int_equal(hwbp_point_plan(buf, &pl), 0);
+	assert_int_equal(pl.need_watch, 512);
+	assert_int_equal(pl.nslots, 0);
+	assert_int_equal(pl.free_watch, 4);
+	need += pl.need_watch + pl.need_break;
+	assert_int_equal(need, 517);
+	/* Without the buffer, the five still need one more than there is. */
+	hwbp_point_remove(buf);
+	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
+	assert_string_equal(last_log, "session: needs 5 debug registers, 4 free");
+	hwbp_session_close(s);
+}
+
+static void test_core_exec_where_no_insn_starts_is_einval(void **state)
+{
+	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
+	struct hwbp_point *pt = NULL;
+	int want = hwbp_arch_host() == HWBP_ARCH_X86_64 ? 0 : -EINVAL;
+
+	(void)state;
+	/* arm64 and LoongArch instructions are 4-byte aligned; x86's are not. */
+	assert_int_equal(hwbp_watch(s, 0x401001, 4, HWBP_EXEC, NULL, &pt), want);
+	assert_int_equal(hwbp_watch(s, 0x401002, 1, HWBP_EXEC, NULL, &pt), want);
+	assert_int_equal(hwbp_watch(s, 0x401000, 4, HWBP_EXEC, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_modify(pt, 0x401003, 4, HWBP_EXEC), want);
+	hwbp_session_close(s);
+}
+
 static void test_core_apply_all_or_nothing_on_kernel_enospc(void **state)
 {
 	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
@@ -743,6 +791,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_watch_is_planned_not_installed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_identical_slots_shared_with_refcount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_plan_enospc_touches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_enospc_counts_a_range_longer_than_any_cpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_exec_where_no_insn_starts_is_einval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_apply_all_or_nothing_on_kernel_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_modify_rewrites_in_place_and_keeps_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_modify_failure_keeps_old_state, setup, teardown),
