@@ -52,8 +52,19 @@ const struct cli_cmd *const *cli_cmds(void);
 int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, char **optarg_out);
 void cli_print_help(const struct cli_cmd *cmd, FILE *f);
 
-/* Errors: "hwbp: MESSAGE" on stderr, and "hint: HINT" when HINT != NULL. */
+/*
+ * Errors: one line, "hwbp: MESSAGE (HINT)" on stderr (no parentheses when
+ * HINT is NULL). After cli_set_json_errors(F), also an error record
+ * {"type":"error","spec":SPEC,"message":...} on F (no "spec" when SPEC is
+ * NULL), so that a consumer of the JSON stream sees why it ends.
+ */
 void cli_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_error_spec(const char *spec, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void cli_set_json_errors(FILE *f);
+/* cli_set_json_errors(stdout) if ARGV asks for --json (or -j) before any
+ * "--": so that even a refusal of the command line is a record. */
+void cli_json_errors_from_args(int argc, char **argv);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Numbers as users type them: decimal, 0x hex, 0 octal is NOT taken. */
@@ -121,7 +132,8 @@ void json_hex(struct json *j, const char *key, unsigned long long val);	/* "0x..
 void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);
 
-/* Print an error as {"type":"error","message":...} on F. */
-void json_error(FILE *f, const char *msg);
+/* Print an error as {"type":"error","spec":SPEC,"message":MSG} on F (no
+ * "spec" when SPEC is NULL). */
+void json_error(FILE *f, const char *spec, const char *msg);
 
 #endif /* HWBP_CLI_H */

@@ -42,6 +42,7 @@ static int cmd_decode(int argc, char **argv)
 	int c, err;
 	FILE *out;
 
+	cli_json_errors_from_args(argc, argv);
 	while ((c = cli_getopt(&cli_cmd_decode, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case OPT_ARCH:

@@ -34,34 +34,42 @@ static int encode_one(FILE *out, bool json, enum hwbp_arch arch, struct hwbp_poo
 	int err;
 
 	if (cli_spec_parse(text, &sp, why, sizeof(why))) {
-		cli_error("a SPEC is [r|w|rw|x:]0xADDR[/LEN], e.g. w:0x1000/8", "bad SPEC '%s': %s",
+		cli_error_spec(text, strchr(why, '(') ? NULL : "a SPEC is [r|w|rw|x:]0xADDR[/LEN], e.g. w:0x1000/8", "bad SPEC '%s': %s",
 			  text, why);
 		return CLI_USAGE;
 	}
 	if (!sp.is_addr) {
-		cli_error("give a numeric address, e.g. w:0x4040a0/8",
+		cli_error_spec(text, "give a numeric address, e.g. w:0x4040a0/8",
 			  "encode takes numeric addresses: '%s' is not one", sp.location);
 		return CLI_USAGE;
 	}
 	len = sp.len ? sp.len : default_len(arch, sp.access);
 	if (sp.addr + (len - 1) < sp.addr) {
-		cli_error(NULL, "bad SPEC '%s': range runs past the end of the address space", text);
+		cli_error_spec(text, NULL, "bad SPEC '%s': range runs past the end of the address space", text);
 		return CLI_USAGE;
 	}
 	err = hwbp_arch_plan(arch, sp.addr, len, sp.access, pool, &plan);
+	if (err == -EINVAL && sp.access == HWBP_EXEC && arch != HWBP_ARCH_X86_64 &&
+	    (sp.addr & 3)) {
+		/* Every arm64 and LoongArch instruction is 4-byte aligned. */
+		cli_error_spec(text, "instructions are 4-byte aligned: give a multiple of 4",
+			  "cannot watch %s on %s: no instruction starts at 0x%llx", text,
+			  hwbp_arch_name(arch), (unsigned long long)sp.addr);
+		return CLI_USAGE;
+	}
 	if (err == -ENOSPC) {
 		unsigned int need = plan.need_watch + plan.need_break;
 		unsigned int avail = plan.need_break ? plan.free_break : plan.free_watch;
 
 		if (plan.need_watch && plan.need_break)
 			avail = plan.free_watch + plan.free_break;
-		cli_error("watch a shorter or aligned range, or split it over several runs",
+		cli_error_spec(text, "watch a shorter or aligned range, or split it over several runs",
 			  "cannot watch %s on %s: needs %u debug registers, %u free", text,
 			  hwbp_arch_name(arch), need, avail);
 		return CLI_FAIL;
 	}
 	if (err) {
-		cli_error(NULL, "cannot plan '%s' for %s: %s", text, hwbp_arch_name(arch),
+		cli_error_spec(text, NULL, "cannot plan '%s' for %s: %s", text, hwbp_arch_name(arch),
 			  strerror(-err));
 		return err == -EINVAL ? CLI_USAGE : CLI_FAIL;
 	}
@@ -76,7 +84,7 @@ static int encode_one(FILE *out, bool json, enum hwbp_arch arch, struct hwbp_poo
 	hwbp_regs_init(&regs, arch);
 	err = hwbp_arch_encode(&regs, plan.slots, plan.nslots);
 	if (err) {
-		cli_error(NULL, "cannot encode '%s' for %s: %s", text, hwbp_arch_name(arch),
+		cli_error_spec(text, NULL, "cannot encode '%s' for %s: %s", text, hwbp_arch_name(arch),
 			  strerror(-err));
 		return CLI_FAIL;
 	}
@@ -130,6 +138,7 @@ static int cmd_encode(int argc, char **argv)
 	int c, rc = CLI_OK;
 	FILE *out;
 
+	cli_json_errors_from_args(argc, argv);
 	while ((c = cli_getopt(&cli_cmd_encode, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case OPT_ARCH:
@@ -162,7 +171,7 @@ static int cmd_encode(int argc, char **argv)
 		char why[160];
 
 		if (cli_spec_parse(argv[i], &sp, why, sizeof(why))) {
-			cli_error("a SPEC is [r|w|rw|x:]0xADDR[/LEN], e.g. w:0x1000/8",
+			cli_error_spec(argv[i], strchr(why, '(') ? NULL : "a SPEC is [r|w|rw|x:]0xADDR[/LEN], e.g. w:0x1000/8",
 				  "bad SPEC '%s': %s", argv[i], why);
 			return CLI_USAGE;
 		}

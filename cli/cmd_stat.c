@@ -5,10 +5,9 @@
 static int cmd_stat(int argc, char **argv)
 {
 	struct watch_args a;
+	int rc = watch_parse(&cli_cmd_stat, WATCH_STAT, argc, argv, &a);
 
-	if (watch_parse(&cli_cmd_stat, WATCH_STAT, argc, argv, &a))
-		return CLI_USAGE;
-	return watch_run(&a);
+	return rc ? rc : watch_run(&a);
 }
 
 const struct cli_cmd cli_cmd_stat = {

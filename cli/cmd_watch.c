@@ -9,7 +9,7 @@
 
 enum {
 	OPT_JSON = 'j', OPT_BACKTRACE = 'g', OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_PID = 'p',
-	OPT_MAX_HITS = 256, OPT_DURATION, OPT_BACKEND, OPT_FOLLOW_FORK, OPT_IF, OPT_IF_CHANGED,
+	OPT_MAX_HITS = 256, OPT_DURATION, OPT_BACKEND, OPT_FOLLOW_FORK, OPT_NO_FOLLOW_FORK, OPT_IF, OPT_IF_CHANGED,
 };
 
 const struct cli_opt watch_opts[] = {
@@ -19,7 +19,9 @@ const struct cli_opt watch_opts[] = {
 	{ "max-hits", OPT_MAX_HITS, "<n>", "stop watching after <n> hits" },
 	{ "duration", OPT_DURATION, "<seconds>", "stop watching after <seconds>" },
 	{ "backend", OPT_BACKEND, "<name>", "auto (default), perf or ptrace" },
-	{ "follow-fork", OPT_FOLLOW_FORK, NULL, "watch children the target forks, too" },
+	{ "no-follow-fork", OPT_NO_FOLLOW_FORK, NULL, "watch only the target, not the children it\n"
+						      "forks (they are followed by default)" },
+	{ "follow-fork", OPT_FOLLOW_FORK, NULL, "watch the children the target forks (the default)" },
 	{ "if-changed", OPT_IF_CHANGED, NULL, "report only accesses that changed the bytes (stop mode)" },
 	{ "if", OPT_IF, "<cond>", "report only hits where 'value OP N' holds, OP one of\n"
 				  "== != < > <= >= & (stop mode)" },
@@ -87,10 +89,11 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 {
 	bool have_pid = false;
 	char *arg;
-	int c, dashes = -1;
+	int c, dashes = -1, bad;
 
 	memset(a, 0, sizeof(*a));
 	a->mode = mode;
+	a->follow_fork = true;
 	/* "--" ends hwbp's options: what follows is the command, untouched. */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -98,6 +101,10 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 			break;
 		}
 	}
+	cli_json_errors_from_args(argc, argv);
+	/* With a command, hwbp's own failure is 125 whatever it is, so that
+	 * the command's own exit 2 tells apart (as env(1) does). */
+	bad = dashes > 0 && argv[dashes + 1] ? CLI_CMD_HWBP_FAIL : CLI_USAGE;
 	if (dashes > 0)
 		argc = dashes;
 	while ((c = cli_getopt(cmd, argc, argv, &arg)) != -1) {
@@ -107,7 +114,7 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 		case OPT_PID:
 			if (cli_parse_u64(arg, &v) || v == 0 || v > 0x7fffffff) {
 				cli_error("give a process id, e.g. -p 4242", "bad pid '%s'", arg);
-				return -1;
+				return bad;
 			}
 			a->pid = (pid_t)v;
 			have_pid = true;
@@ -124,6 +131,9 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 		case OPT_FOLLOW_FORK:
 			a->follow_fork = true;
 			break;
+		case OPT_NO_FOLLOW_FORK:
+			a->follow_fork = false;
+			break;
 		case OPT_OUTPUT:
 			a->output = arg;
 			break;
@@ -136,7 +146,7 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 			if (watch_parse_if(arg, a, why, sizeof(why))) {
 				cli_error("write it as 'value OP NUMBER', e.g. --if 'value == 42'",
 					  "bad --if '%s': %s", arg, why);
-				return -1;
+				return bad;
 			}
 			break;
 		}
@@ -144,7 +154,7 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 			if (cli_parse_u64(arg, &v) || v == 0) {
 				cli_error("give a positive number, e.g. --max-hits 10",
 					  "bad --max-hits '%s'", arg);
-				return -1;
+				return bad;
 			}
 			a->max_hits = v;
 			break;
@@ -155,7 +165,7 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 			if (*end || end == arg || !(d > 0) || !isfinite(d) || d > 1e9) {
 				cli_error("give seconds, e.g. --duration 2.5", "bad --duration '%s'",
 					  arg);
-				return -1;
+				return bad;
 			}
 			a->duration_ms = (uint64_t)(d * 1000.0 + 0.5);
 			if (!a->duration_ms)
@@ -171,11 +181,11 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 				a->backend = HWBP_BACKEND_PTRACE;
 			else {
 				cli_error("use auto, perf or ptrace", "unknown backend '%s'", arg);
-				return -1;
+				return bad;
 			}
 			break;
 		default:
-			return -1;
+			return bad;
 		}
 	}
 	a->specs = argv + optind;
@@ -184,7 +194,7 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 		if (!argv[dashes + 1]) {
 			cli_error("give the command after '--', e.g. -- ./app --port 8080",
 				  "missing command after '--'");
-			return -1;
+			return bad;
 		}
 		a->argv = argv + dashes + 1;
 	}
@@ -193,23 +203,23 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 
 		snprintf(hint, sizeof(hint), "e.g. hwbp %s w:counter -- ./app", cmd->name);
 		cli_error(hint, "%s needs at least one SPEC", cmd->name);
-		return -1;
+		return bad;
 	}
 	if (have_pid && a->argv) {
 		cli_error("use either -p PID or -- COMMAND",
 			  "conflicting options: -p and -- COMMAND");
-		return -1;
+		return bad;
 	}
 	if ((a->if_changed || a->if_text) && a->backend == HWBP_BACKEND_PERF) {
 		cli_error("use --backend ptrace (or auto), which stops the thread at each hit",
 			  "--if and --if-changed need the old and new values: the perf backend "
 			  "does not stop the target");
-		return -1;
+		return bad;
 	}
 	if (!have_pid && !a->argv) {
 		cli_error("add -- COMMAND to launch a program, or -p PID to attach",
 			  "%s needs a target", cmd->name);
-		return -1;
+		return bad;
 	}
 	return 0;
 }
@@ -217,10 +227,9 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 static int cmd_watch(int argc, char **argv)
 {
 	struct watch_args a;
+	int rc = watch_parse(&cli_cmd_watch, WATCH_WATCH, argc, argv, &a);
 
-	if (watch_parse(&cli_cmd_watch, WATCH_WATCH, argc, argv, &a))
-		return CLI_USAGE;
-	return watch_run(&a);
+	return rc ? rc : watch_run(&a);
 }
 
 const struct cli_cmd cli_cmd_watch = {
@@ -243,10 +252,17 @@ const struct cli_cmd cli_cmd_watch = {
 		"(old -> new); --if and --if-changed need it and choose it. With auto, hwbp\n"
 		"falls back to ptrace when the kernel refuses perf (perf_event_paranoid).\n"
 		"\n"
+		"Children the target forks are watched too (as perf record follows them),\n"
+		"each hit naming the child's pid; --no-follow-fork watches the target alone.\n"
+		"At an exec the old image's watchpoints are gone before the new image runs;\n"
+		"each SPEC is resolved again in the new image, or dropped, saying so. An\n"
+		"<object>:<symbol> whose object is never loaded is named at the end.\n"
+		"\n"
 		"Exit status: with -- <command>, the command's own status (128+N if signal\n"
-		"N killed it), 125 if hwbp failed, 126/127 if the command could not be run;\n"
-		"with -p, 0 after a clean detach, 1 if the request failed, 2 for a bad\n"
-		"command line.\n"
+		"N killed it), 125 for any failure of hwbp (a bad command line too), 126/127\n"
+		"if the command could not be run; with -p, 0 after a clean detach, 1 if the\n"
+		"request failed, 2 for a bad command line. Each refusal is one line naming\n"
+		"the input and the remedy; with --json also an {\"type\":\"error\"} record.\n"
 		"\n"
 		"Example: hwbp watch w:config.limit -- ./server --port 8080\n",
 };

@@ -158,12 +158,14 @@ void json_null(struct json *j, const char *key)
 	text_puts(j->t, "null");
 }
 
-void json_error(FILE *f, const char *msg)
+void json_error(FILE *f, const char *spec, const char *msg)
 {
 	struct json j;
 
 	json_begin(&j, f);
 	json_str(&j, "type", "error");
+	if (spec)
+		json_str(&j, "spec", spec);
 	json_str(&j, "message", msg);
 	json_end(&j);
 }

@@ -9,17 +9,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where --json puts the error records, or NULL: see cli_set_json_errors(). */
+static FILE *cli_json_errors;
+
+/* See cli.h. */
+void cli_set_json_errors(FILE *f)
+{
+	cli_json_errors = f;
+}
+
+/* See cli.h. */
+void cli_json_errors_from_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			cli_set_json_errors(stdout);
+}
+
+static void cli_verror(const char *spec, const char *hint, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	size_t l;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One line per refusal: the remedy goes in the same line. */
+	l = strlen(msg);
+	if (hint && l < sizeof(msg))
+		snprintf(msg + l, sizeof(msg) - l, " (%s)", hint);
+	fprintf(stderr, "hwbp: %s\n", msg);
+	if (cli_json_errors) {
+		json_error(cli_json_errors, spec, msg);
+		fflush(cli_json_errors);
+	}
+}
+
 void cli_error(const char *hint, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hwbp: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_verror(NULL, hint, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (hint)
-		fprintf(stderr, "hint: %s\n", hint);
+}
+
+void cli_error_spec(const char *spec, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_verror(spec, hint, fmt, ap);
+	va_end(ap);
 }
 
 void cli_warn(const char *fmt, ...)
@@ -87,17 +126,20 @@ int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, char **optarg_o
 	c = getopt_long(argc, argv, so, lo, NULL);
 	*optarg_out = optarg;
 	if (c == '?') {
+		char hint[64];
+
+		snprintf(hint, sizeof(hint), "see 'hwbp help %s'", cmd->name);
 		if (optopt && optopt < 256)
-			cli_error("see 'hwbp help %s'", "unknown option '-%c' for '%s'", optopt,
-				  cmd->name);
+			cli_error(hint, "unknown option '-%c' for '%s'", optopt, cmd->name);
 		else
-			cli_error(NULL, "unknown option '%s' for '%s'", argv[optind - 1], cmd->name);
-		fprintf(stderr, "hint: see 'hwbp help %s'\n", cmd->name);
+			cli_error(hint, "unknown option '%s' for '%s'", argv[optind - 1], cmd->name);
 		return '?';
 	}
 	if (c == ':') {
-		cli_error(NULL, "option '%s' needs an argument", argv[optind - 1]);
-		fprintf(stderr, "hint: see 'hwbp help %s'\n", cmd->name);
+		char hint[64];
+
+		snprintf(hint, sizeof(hint), "see 'hwbp help %s'", cmd->name);
+		cli_error(hint, "option '%s' needs an argument", argv[optind - 1]);
 		return '?';
 	}
 	return c;

@@ -142,9 +142,10 @@ static int resolve_spec(struct watch *w, struct watch_spec *ws, bool final)
 		if ((err == -ENOENT || err == -ENXIO) && !final)
 			return -EAGAIN;
 		if (err == -ENODATA) {
-			cli_error("rebuild it with symbols (-g), or give a numeric address",
-				  "cannot resolve '%s': %s", ws->sp.text,
-				  why[0] ? why : "the binary is stripped");
+			cli_error_spec(ws->sp.text,
+				       "rebuild it with symbols (-g), or give a numeric address",
+				       "cannot resolve '%s': %s", ws->sp.text,
+				       why[0] ? why : "the binary is stripped");
 			return err;
 		}
 		if (err) {
@@ -160,8 +161,8 @@ static int resolve_spec(struct watch *w, struct watch_spec *ws, bool final)
 					 "OBJECT:SYMBOL, e.g. libfoo.so:table");
 			if (err == -ENOENT && !why[0])
 				snprintf(why, sizeof(why), "no symbol '%s'", ws->sp.location);
-			cli_error(hint, "cannot resolve '%s': %s", ws->sp.text,
-				  why[0] ? why : strerror(-err));
+			cli_error_spec(ws->sp.text, hint, "cannot resolve '%s': %s", ws->sp.text,
+				       why[0] ? why : strerror(-err));
 			return err;
 		}
 	}
@@ -623,6 +624,28 @@ static int on_hit(const struct hwbp_hit *h, void *arg)
 
 /* --- the run --------------------------------------------------------------- */
 
+/* An execute breakpoint where no instruction can start (arm64 and
+ * LoongArch instructions are 4-byte aligned). */
+static bool exec_misaligned(const struct watch *w, const struct watch_spec *ws)
+{
+	return ws->arm == HWBP_EXEC && w->arch != HWBP_ARCH_X86_64 && (ws->loc.addr & 3);
+}
+
+/* Why hwbp_watch() refused WS, and what to do about it. */
+static const char *arm_why(const struct watch *w, const struct watch_spec *ws, int err)
+{
+	if (err == -EINVAL && exec_misaligned(w, ws))
+		return "no instruction starts there";
+	return strerror(-err);
+}
+
+static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, int err)
+{
+	if (err == -EINVAL && exec_misaligned(w, ws))
+		return "instructions are 4-byte aligned: give a multiple of 4";
+	return NULL;
+}
+
 static int arm_specs(struct watch *w, bool *pending)
 {
 	int err;
@@ -640,32 +663,40 @@ static int arm_specs(struct watch *w, bool *pending)
 		HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
 		err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
 		if (err) {
-			cli_error(NULL, "cannot watch '%s' at 0x%" PRIx64 "/%" PRIu64 ": %s",
-				  ws->sp.text, ws->loc.addr, ws->loc.len, strerror(-err));
+			cli_error_spec(ws->sp.text, arm_hint(w, ws, err),
+				       "cannot watch '%s' at 0x%" PRIx64 "/%" PRIu64 ": %s",
+				       ws->sp.text, ws->loc.addr, ws->loc.len, arm_why(w, ws, err));
 			return err;
 		}
 	}
 	err = hwbp_session_apply(w->s);
 	if (err == -ENOSPC) {
 		struct hwbp_plan plan = { 0 };
-		unsigned int need = 0;
-
-		for (int i = 0; i < w->nspec; i++) {
-			if (w->spec[i].pt && !hwbp_point_plan(w->spec[i].pt, &plan))
-				need += plan.nslots;
-		}
+		unsigned int need = 0, free_slots = 0, nat = 0;
+		const char *at = NULL;
 		char names[300] = "";
 
+		/* Every point's plan has the slots it needs (even one too long
+		 * for any CPU) and the session's free slots. */
 		for (int i = 0; i < w->nspec; i++) {
 			size_t l = strlen(names);
 
-			if (w->spec[i].pt)
-				snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
-					 w->spec[i].sp.text);
+			if (!w->spec[i].pt)
+				continue;
+			if (!hwbp_point_plan(w->spec[i].pt, &plan)) {
+				need += plan.need_watch + plan.need_break;
+				free_slots = plan.need_break && !plan.need_watch ? plan.free_break
+										 : plan.free_watch;
+			}
+			snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
+				 w->spec[i].sp.text);
+			at = w->spec[i].sp.text;
+			nat++;
 		}
-		cli_error("watch fewer or shorter ranges, or aligned ones (see hwbp encode)",
-			  "cannot watch %s: needs %u debug registers, %u free", names, need,
-			  plan.free_watch);
+		cli_error_spec(nat == 1 ? at : NULL,
+			       "watch fewer or shorter ranges, or aligned ones: see hwbp encode",
+			       "cannot watch %s: needs %u debug registers, %u free", names, need,
+			       free_slots);
 		return err;
 	}
 	if (err) {
@@ -1158,17 +1189,21 @@ int watch_run(const struct watch_args *a)
 	uint64_t deadline = 0;
 
 	if (a->nspecs > WATCH_MAX_SPECS) {
-		cli_error(NULL, "too many SPECs: %d (at most %d)", a->nspecs, WATCH_MAX_SPECS);
-		return CLI_USAGE;
+		cli_error("watch the others in a second run", "too many SPECs: %d (at most %d)",
+			  a->nspecs, WATCH_MAX_SPECS);
+		return a->argv ? CLI_CMD_HWBP_FAIL : CLI_USAGE;
 	}
 	for (int i = 0; i < a->nspecs; i++) {
 		char why[200];
 
 		if (cli_spec_parse(a->specs[i], &w.spec[i].sp, why, sizeof(why))) {
-			cli_error("a SPEC is [r|w|rw|x:]LOCATION[/LEN], e.g. w:counter or "
-				  "rw:config.limits[2].max",
-				  "bad SPEC '%s': %s", a->specs[i], why);
-			return CLI_USAGE;
+			/* Most reasons name their remedy already. */
+			cli_error_spec(a->specs[i],
+				       strchr(why, '(') ? NULL :
+				       "a SPEC is [r|w|rw|x:]LOCATION[/LEN], e.g. w:counter or "
+				       "rw:config.limits[2].max",
+				       "bad SPEC '%s': %s", a->specs[i], why);
+			return a->argv ? CLI_CMD_HWBP_FAIL : CLI_USAGE;
 		}
 	}
 	w.nspec = a->nspecs;

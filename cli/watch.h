@@ -38,7 +38,10 @@ int watch_parse_if(const char *text, struct watch_args *a, char *why, size_t len
 /* Run it; returns the exit status (DESIGN.md "Command line"). */
 int watch_run(const struct watch_args *a);
 
-/* Options shared by watch and stat, and their parser. */
+/*
+ * Options shared by watch and stat, and their parser. Return: 0, or the
+ * exit status after reporting the error: 125 with -- COMMAND, else 2.
+ */
 extern const struct cli_opt watch_opts[];
 int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char **argv,
 		struct watch_args *a);

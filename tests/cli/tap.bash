@@ -30,21 +30,52 @@ expect_rc() {
 }
 
 # expect_error NAME RC PATTERN CMD...: CMD exits RC, prints exactly one
-# "hwbp: " line (plus an optional "hint: " line) on stderr matching PATTERN
-# (grep -E), and nothing on stdout.
+# line on stderr, "hwbp: " and a message matching PATTERN (grep -E) with the
+# remedy in the same line (no "hint: " line), and nothing on stdout.
 expect_error() {
 	local name=$1 want=$2 pat=$3 lines
 	shift 3
 	run "$@"
-	lines=$(printf '%s\n' "$err" | grep -c '^hwbp: ')
+	lines=$(printf '%s' "$err" | grep -c '')
 	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && [ -z "$out" ] &&
-	   printf '%s\n' "$err" | grep -Eq -- "$pat" &&
-	   ! printf '%s\n' "$err" | grep -Evq '^(hwbp|hint): '; then
+	   [[ "$err" == "hwbp: "* ]] && printf '%s\n' "$err" | grep -Eq -- "$pat"; then
 		ok "$name"
 	else
-		not_ok "$name (exit $rc, wanted $want)"
+		not_ok "$name (exit $rc, wanted $want; $lines lines on stderr, wanted 1)"
 		printf 'stdout: %s\nstderr: %s\n' "$out" "$err" | diag
 	fi
+}
+
+# expect_json_error NAME RC SPEC PATTERN CMD...: as expect_error, for a CMD
+# run with --json: one line on stderr, and on stdout an error record
+# {"type":"error","spec":SPEC,...} (no "spec" when SPEC is -) whose message
+# matches PATTERN, then at most a summary record.
+expect_json_error() {
+	local name=$1 want=$2 spec=$3 pat=$4 lines log
+	shift 4
+	run "$@"
+	lines=$(printf '%s' "$err" | grep -c '')
+	log=$(mktemp)
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && python3 -c "
+import json, re, sys
+recs = [json.loads(l) for l in sys.stdin.read().splitlines()]
+assert recs and recs[0]['type'] == 'error', recs
+e = recs[0]
+assert set(e) <= {'type', 'spec', 'message'}, e
+if sys.argv[1] == '-':
+    assert 'spec' not in e, e
+else:
+    assert e['spec'] == sys.argv[1], e
+assert re.search(sys.argv[2], e['message']), e
+assert ('hwbp: ' + e['message']) == sys.argv[3], (e, sys.argv[3])
+assert all(r['type'] == 'summary' for r in recs[1:]) and len(recs) <= 2, recs
+" "$spec" "$pat" "$err" <<<"$out" 2>"$log"; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, wanted $want; $lines lines on stderr, wanted 1)"
+		{ cat "$log"; printf 'stdout: %s\nstderr: %s\n' "$out" "$err"; } | diag
+	fi
+	rm -f "$log"
 }
 
 # require_backend NAME: end the test file with a skip (a failure under

@@ -185,19 +185,19 @@ start=$SECONDS
 expect_rc "--duration 0.5 on a running process exits 0" 0 "$HWBP" watch -q --duration 0.5 -p "$spid" w:0x1000
 kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
 
-# Errors: one line naming the input, a hint, and the documented status.
+# Errors: one line naming the input and the remedy, and the documented status.
 cp "$T/counter-O0" "$tmp/stripped" && strip "$tmp/stripped"
 expect_error "unknown symbol, with the closest names" 125 "cannot resolve 'countr'.*" \
 	"$HWBP" watch countr -- "$T/counter-O0"
 run "$HWBP" watch countr -- "$T/counter-O0"
-if [[ "$err" == *"hint: did you mean counter"* ]]; then ok "the hint names 'counter'"; else not_ok "hint"; echo "$err" | diag; fi
+if [[ "$err" == *" (did you mean counter"*")" ]]; then ok "the remedy names 'counter'"; else not_ok "remedy"; echo "$err" | diag; fi
 expect_error "a DWARF path that does not exist" 125 "no member 'limt' in struct config" \
 	"$HWBP" watch config.limt -- "$T/counter-O0"
 expect_error "an index out of range" 125 "index 9 out of range" \
 	"$HWBP" watch 'config.limits[9].max' -- "$T/counter-O0"
 expect_error "a stripped binary" 125 "stripped" "$HWBP" watch counter -- "$tmp/stripped"
-expect_error "SPEC syntax" 2 "bad SPEC 'q:counter'" "$HWBP" watch q:counter -- "$T/counter-O0"
-expect_error "LEN 0" 2 "bad SPEC 'counter/0': length 0" "$HWBP" watch counter/0 -- "$T/counter-O0"
+expect_error "SPEC syntax, with a command" 125 "bad SPEC 'q:counter'" "$HWBP" watch q:counter -- "$T/counter-O0"
+expect_error "LEN 0, with a command" 125 "bad SPEC 'counter/0': length 0" "$HWBP" watch counter/0 -- "$T/counter-O0"
 expect_error "too long for the debug registers, with a command" 125 \
 	"needs 5 debug registers, 4 free" "$HWBP" watch config -- "$T/demo-O0"
 sleep 30 & spid=$!
@@ -209,7 +209,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/n
 	expect_error "not permitted: another user's process" 1 "cannot watch process $spid" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$HWBP" watch -p "$spid" w:0x1000
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$HWBP" watch -p "$spid" w:0x1000
-	if [[ "$err" == *"hint: "*"perf_event_paranoid"* ]]; then ok "the hint names the sysctl"; else not_ok "the hint names the sysctl"; echo "$err" | diag; fi
+	if [[ "$err" == *" ("*"perf_event_paranoid"*")" ]]; then ok "the remedy names the sysctl"; else not_ok "the remedy names the sysctl"; echo "$err" | diag; fi
 fi
 kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
 expect_error "no such pid" 1 "no such process: 999999" "$HWBP" watch -p 999999 counter
@@ -218,9 +218,9 @@ expect_error "command not found" 127 "command not found: 'no-such-command-x'" \
 expect_error "command not executable" 126 "cannot run command '/etc/passwd'" \
 	"$HWBP" watch counter -- /etc/passwd
 expect_error "no target" 2 "watch needs a target" "$HWBP" watch counter
-expect_error "no SPEC" 2 "watch needs at least one SPEC" "$HWBP" watch -- "$T/demo-O0"
-expect_error "both -p and a command" 2 "conflicting options" "$HWBP" watch -p 1 counter -- true
-expect_error "bad --max-hits" 2 "bad --max-hits 'x'" "$HWBP" watch --max-hits x counter -- true
-expect_error "bad --duration" 2 "bad --duration '-1'" "$HWBP" watch --duration -1 counter -- true
-expect_error "bad --backend" 2 "unknown backend 'gdb'" "$HWBP" watch --backend gdb counter -- true
+expect_error "no SPEC, with a command" 125 "watch needs at least one SPEC" "$HWBP" watch -- "$T/demo-O0"
+expect_error "both -p and a command" 125 "conflicting options" "$HWBP" watch -p 1 counter -- true
+expect_error "bad --max-hits, with a command" 125 "bad --max-hits 'x'" "$HWBP" watch --max-hits x counter -- true
+expect_error "bad --duration, with a command" 125 "bad --duration '-1'" "$HWBP" watch --duration -1 counter -- true
+expect_error "bad --backend, with a command" 125 "unknown backend 'gdb'" "$HWBP" watch --backend gdb counter -- true
 done_testing
