@@ -30,6 +30,16 @@ static void backend_text(FILE *f, const char *name, const struct hwbp_backend_st
 		fprintf(f, "  %-8s not usable: %s\n", name, st->why);
 }
 
+/* The verdict of hwbp_host_debug_check() in one word. */
+static const char *debug_word(enum hwbp_debug_verdict v)
+{
+	switch (v) {
+	case HWBP_DEBUG_DELIVERED: return "delivered";
+	case HWBP_DEBUG_NOT_DELIVERED: return "not delivered";
+	default: return "unknown";
+	}
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	HWBP_OPTS(hwbp_host_info, hi);
@@ -96,6 +106,13 @@ static int cmd_info(int argc, char **argv)
 		backend_json(&j, "perf", &hi.perf);
 		backend_json(&j, "ptrace", &hi.ptrace);
 		json_obj_close(&j);
+		json_obj_open(&j, "debug_exceptions");
+		if (hi.debug.delivered == HWBP_DEBUG_UNKNOWN)
+			json_null(&j, "delivered");
+		else
+			json_bool(&j, "delivered", hi.debug.delivered == HWBP_DEBUG_DELIVERED);
+		json_str(&j, "reason", hi.debug.reason);
+		json_obj_close(&j);
 		json_end(&j);
 	} else {
 		fprintf(out, "hwbp %s on %s, Linux %s\n", hwbp_version(), arch, un.release);
@@ -119,6 +136,8 @@ static int cmd_info(int argc, char **argv)
 		fprintf(out, "backends:\n");
 		backend_text(out, "perf", &hi.perf);
 		backend_text(out, "ptrace", &hi.ptrace);
+		fprintf(out, "debug exceptions: %s (%s)\n", debug_word(hi.debug.delivered),
+			hi.debug.reason);
 	}
 	if (out != stdout && fclose(out)) {
 		cli_error(NULL, "cannot write output file '%s': %m", outpath);
@@ -137,5 +156,7 @@ const struct cli_cmd cli_cmd_info = {
 		"Reports the architecture, the debug-register slots as the kernel and CPU\n"
 		"give them, perf_event_paranoid, Yama's ptrace_scope, the credentials that\n"
 		"matter, and for each backend (perf, ptrace) whether it works here, found\n"
-		"by arming a real watchpoint in a short-lived child.\n",
+		"by arming a real watchpoint in a short-lived child; last, whether this\n"
+		"machine delivers debug exceptions at all (some virtual machines never do:\n"
+		"there hwbp watch and hwbp stat refuse to run).\n",
 };

@@ -264,5 +264,10 @@ const struct cli_cmd cli_cmd_watch = {
 		"request failed, 2 for a bad command line. Each refusal is one line naming\n"
 		"the input and the remedy; with --json also an {\"type\":\"error\"} record.\n"
 		"\n"
+		"Some virtual machines never deliver debug exceptions: no watchpoint can\n"
+		"fire there (hwbp info says so). Once the command line and the SPECs are\n"
+		"checked, hwbp watch and hwbp stat refuse such a machine, 125 before the\n"
+		"command runs (1 with -p, before hwbp attaches), rather than report 0 hits.\n"
+		"\n"
 		"Example: hwbp watch w:config.limit -- ./server --port 8080\n",
 };

@@ -66,6 +66,8 @@ struct watch {
 	pid_t pid;
 	bool launched;
 	bool stop_mode;			/* ptrace backend: hwbp traces the target */
+	char fallback[200];		/* "perf refused ...: using ptrace", said
+					 * once the run is sure to go on */
 	bool count_only;		/* stat -q: the kernel's counters, no records */
 	int pidfd;			/* count_only: readable when the target ends */
 	bool exited;			/* the target's end was seen */
@@ -798,8 +800,8 @@ static int open_session(struct watch *w)
 			snprintf(why, sizeof(why), ", kernel.perf_event_paranoid = %d", atoi(buf));
 		if (f)
 			fclose(f);
-		fprintf(stderr, "hwbp: perf refused (%s%s): using the ptrace backend\n",
-			strerror(-err), why);
+		snprintf(w->fallback, sizeof(w->fallback),
+			 "hwbp: perf refused (%s%s): using the ptrace backend", strerror(-err), why);
 		so.backend = HWBP_BACKEND_PTRACE;
 		if (a->mode == WATCH_WATCH && !a->backtrace)
 			so.sample = 0;
@@ -1046,6 +1048,42 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The backend the run uses (once the session is open) or will try first. */
+static enum hwbp_backend_kind run_backend(const struct watch *w)
+{
+	const struct watch_args *a = w->args;
+
+	if (w->s)
+		return w->stop_mode ? HWBP_BACKEND_PTRACE : HWBP_BACKEND_PERF;
+	/* As open_session() picks; AUTO checks through ptrace where perf is
+	 * refused, as open_session() then falls back. */
+	if (a->backend == HWBP_BACKEND_AUTO && (a->if_changed || a->if_text))
+		return HWBP_BACKEND_PTRACE;
+	return a->backend;
+}
+
+/*
+ * Where the hypervisor never delivers a debug exception (DESIGN.md, "Facts
+ * already checked"), every watchpoint stays silent and the run would end
+ * in "0 hits" as if the program never touched the memory: refuse instead.
+ * Called once every input has been checked, before the target runs a
+ * single instruction of its own (a -p target: before hwbp attaches).
+ * A check that cannot be made (neither backend could arm its probe) lets
+ * the run go on, to fail with its own reason.
+ */
+static int refuse_undelivered(struct watch *w)
+{
+	struct hwbp_debug_check dc;
+
+	if (hwbp_host_debug_check(run_backend(w), &dc) ||
+	    dc.delivered != HWBP_DEBUG_NOT_DELIVERED)
+		return 0;
+	cli_error("nothing can be watched here: run it on a machine or VM that delivers them, "
+		  "see hwbp info",
+		  "this machine does not deliver debug exceptions: %s", dc.reason);
+	return -EIO;
+}
+
 /* Resolve and arm; for a launched command, run it on through the dynamic
  * linker until every SPEC names something mapped. */
 static int setup(struct watch *w)
@@ -1074,6 +1112,12 @@ static int setup(struct watch *w)
 		err = resolve_spec(w, &w->spec[i], !w->launched);
 		if (err == -EAGAIN)
 			continue;
+		if (err)
+			return err;
+	}
+	/* -p: every SPEC is resolved now; nothing has touched the target. */
+	if (!w->launched) {
+		err = refuse_undelivered(w);
 		if (err)
 			return err;
 	}
@@ -1111,6 +1155,17 @@ static int setup(struct watch *w)
 		if (err)
 			return err;
 	}
+	/* A command: resolved and armed (a SPEC in a library needed the
+	 * dynamic linker), and held before its first instruction of its own;
+	 * the caller ends it on failure. */
+	if (w->launched) {
+		err = refuse_undelivered(w);
+		if (err)
+			return err;
+	}
+	/* Said only now, so that a refusal stays one line. */
+	if (w->fallback[0])
+		fprintf(stderr, "%s\n", w->fallback);
 	return 0;
 }
 

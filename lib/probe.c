@@ -5,12 +5,22 @@
  * Everything here is found by trying it: slot counts come from the kernel
  * (perf events opened until ENOSPC, or the regsets' dbg_info), and each
  * backend arms a real watchpoint in a throwaway child.
+ *
+ * hwbp_host_debug_check() asks the question every count of 0 depends on:
+ * does this machine deliver debug exceptions at all? Some hypervisors never
+ * deliver a debug-register #DB (DESIGN.md, "Facts already checked"), and
+ * there every watch counts nothing. It shares the probes of hwbp info: the
+ * ptrace probe as it is, the perf probe's attribute and verdict, written
+ * by the calling thread instead of a child.
  */
 #include "api.h"
+#include "probe.h"
+#include "sys.h"
 
 #include <hwbp/hwbp.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +44,9 @@
 /* Written by the probe children; its address is the same in parent and
  * child after fork(). */
 static volatile uint64_t hwbp_probe_target;
+
+/* Written by the calling thread under hwbp_host_debug_check()'s breakpoint. */
+static volatile uint64_t probe_word;
 
 static int read_int_file(const char *path, int dflt)
 {
@@ -63,9 +76,10 @@ static uint64_t cap_effective(void)
 	return caps;
 }
 
-static long perf_open(struct perf_event_attr *attr, pid_t pid)
+/* A descriptor, or a negative errno. */
+static int perf_open(struct perf_event_attr *attr, pid_t pid)
 {
-	return syscall(SYS_perf_event_open, attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return hwbp_sys.perf_event_open(attr, pid, -1, -1, 0);
 }
 
 static void bp_attr(struct perf_event_attr *a, uint64_t addr, uint64_t len, unsigned int type)
@@ -132,6 +146,14 @@ static void perf_why(struct hwbp_backend_status *st, int err, int paranoid)
 	}
 }
 
+/* What a counting breakpoint that saw COUNT of PROBE_WRITES writes says:
+ * the reason of both perf probes. */
+static void count_reason(char *buf, size_t len, uint64_t count)
+{
+	snprintf(buf, len, "a perf counting breakpoint counted %llu of %d writes to a watched word",
+		 (unsigned long long)count, PROBE_WRITES);
+}
+
 /* perf: a child stops itself, we open a W watch on its variable, let it
  * write PROBE_WRITES times, and read the count. */
 static void probe_perf(struct hwbp_host_info *hi)
@@ -139,8 +161,7 @@ static void probe_perf(struct hwbp_host_info *hi)
 	struct hwbp_backend_status *st = &hi->perf;
 	struct perf_event_attr a;
 	uint64_t count = 0;
-	int status, err;
-	long fd;
+	int status, err, fd;
 	pid_t pid;
 
 	pid = fork();
@@ -163,27 +184,25 @@ static void probe_perf(struct hwbp_host_info *hi)
 	bp_attr(&a, (uint64_t)(uintptr_t)&hwbp_probe_target, 8, HW_BREAKPOINT_W);
 	fd = perf_open(&a, pid);
 	if (fd < 0) {
-		err = -errno;
 		reap(pid);
-		perf_why(st, err, hi->perf_event_paranoid);
+		perf_why(st, fd, hi->perf_event_paranoid);
 		return;
 	}
 	kill(pid, SIGCONT);
 	err = wait_child(pid, &status, 0);
 	if (err) {
 		reap(pid);
-		close((int)fd);
+		hwbp_sys.close(fd);
 		set_why(st, err, "probe child did not finish%s", "");
 		return;
 	}
-	if (read((int)fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+	if (hwbp_sys.read(fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
 		count = 0;
-	close((int)fd);
+	hwbp_sys.close(fd);
 	if (count != PROBE_WRITES) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "%llu of %d", (unsigned long long)count, PROBE_WRITES);
-		set_why(st, -EIO, "a perf watchpoint counted %s writes", msg);
+		st->usable = false;
+		st->err = -EIO;
+		count_reason(st->why, sizeof(st->why), count);
 		return;
 	}
 	st->usable = true;
@@ -195,9 +214,9 @@ static void probe_perf(struct hwbp_host_info *hi)
  * ENOSPC (x86-64: 4, shared by both kinds). Returns -1 if perf refuses. */
 static int count_perf_slots(unsigned int type)
 {
-	long fds[HWBP_SLOTS_MAX + 1];
+	int fds[HWBP_SLOTS_MAX + 1];
 	struct perf_event_attr a;
-	int n = 0, result;
+	int n = 0, result, last = 0;
 	uint64_t addr = (uint64_t)(uintptr_t)&hwbp_probe_target;
 
 	if (type == HW_BREAKPOINT_X)
@@ -206,12 +225,14 @@ static int count_perf_slots(unsigned int type)
 		bp_attr(&a, addr, type == HW_BREAKPOINT_X ? sizeof(long) : 8, type);
 		a.disabled = 1;
 		fds[n] = perf_open(&a, 0);
-		if (fds[n] < 0)
+		if (fds[n] < 0) {
+			last = fds[n];
 			break;
+		}
 	}
-	result = (n <= HWBP_SLOTS_MAX && errno == ENOSPC) ? n : -1;
+	result = (n <= HWBP_SLOTS_MAX && last == -ENOSPC) ? n : -1;
 	while (n-- > 0)
-		close((int)fds[n]);
+		hwbp_sys.close(fds[n]);
 	return result;
 }
 
@@ -315,8 +336,14 @@ static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 }
 #endif
 
+/* The reasons of the ptrace probe, hwbp info's and hwbp_host_debug_check()'s. */
+#define PTRACE_TRAPPED "a ptrace watchpoint stopped a child at its watched write"
+#define PTRACE_MISSED "a ptrace watchpoint did not stop a child at its watched write"
+
 /* ptrace: a traced child stops itself, we arm a W watch on its variable
- * through the debug registers, and wait for the SIGTRAP of its write. */
+ * through the debug registers, and wait for the SIGTRAP of its write.
+ * A child that writes and exits, or stops for anything but the watch, gives
+ * -EIO: the machine did not deliver the debug exception. */
 static void probe_ptrace(struct hwbp_host_info *hi)
 {
 	struct hwbp_backend_status *st = &hi->ptrace;
@@ -359,10 +386,15 @@ static void probe_ptrace(struct hwbp_host_info *hi)
 		return;
 	}
 	err = wait_child(pid, &status, 0);
-	if (err || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP ||
+	if (err) {
+		reap(pid);
+		set_why(st, err, "probe child neither trapped nor ended: %s", strerror(-err));
+		return;
+	}
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP ||
 	    ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) || si.si_code != TRAP_HWBKPT) {
 		reap(pid);
-		set_why(st, -EIO, "the watched write did not trap%s", "");
+		set_why(st, -EIO, "%s", PTRACE_MISSED);
 		return;
 	}
 	/* Leave nothing armed: the child dies here. */
@@ -372,16 +404,154 @@ static void probe_ptrace(struct hwbp_host_info *hi)
 	st->why[0] = '\0';
 }
 
+/* --- does this machine deliver debug exceptions? ------------------------ */
+
+static void check_set(struct hwbp_debug_check *out, enum hwbp_debug_verdict v,
+		      enum hwbp_backend_kind via, int err)
+{
+	out->delivered = v;
+	out->via = via;
+	out->err = err;
+}
+
+/*
+ * perf: a counting breakpoint on probe_word in the calling thread (pid 0,
+ * any CPU), written PROBE_WRITES times. A count of some but not all is
+ * what a machine that loses one #DB in millions shows now and then
+ * (tests/lostdb.h): one more try tells it from one that loses them all.
+ */
+static void check_perf(struct hwbp_debug_check *out)
+{
+	struct perf_event_attr a;
+	uint64_t count = 0;
+	int fd;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bp_attr(&a, (uint64_t)(uintptr_t)&probe_word, 8, HW_BREAKPOINT_W);
+		a.sample_period = 0;	/* a counter: nothing to sample */
+		fd = perf_open(&a, 0);
+		if (fd < 0) {
+			check_set(out, HWBP_DEBUG_UNKNOWN, HWBP_BACKEND_AUTO, fd);
+			snprintf(out->reason, sizeof(out->reason), "perf_event_open: %s",
+				 strerror(-fd));
+			return;
+		}
+		/* Enabled at open: the breakpoint is in a debug register of
+		 * this CPU before perf_event_open() returns, and follows the
+		 * thread if it migrates. */
+		for (int i = 0; i < PROBE_WRITES; i++)
+			probe_word = (uint64_t)i + 1;
+		if (hwbp_sys.read(fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+			count = 0;
+		hwbp_sys.close(fd);
+		if (count == 0 || count == PROBE_WRITES)
+			break;
+	}
+	check_set(out, count == PROBE_WRITES ? HWBP_DEBUG_DELIVERED : HWBP_DEBUG_NOT_DELIVERED,
+		  HWBP_BACKEND_PERF, count == PROBE_WRITES ? 0 : -EIO);
+	count_reason(out->reason, sizeof(out->reason), count);
+}
+
+/* ptrace: hwbp info's probe, in a child of its own. */
+static void check_ptrace(struct hwbp_debug_check *out)
+{
+	struct hwbp_host_info hi;
+
+	memset(&hi, 0, sizeof(hi));
+	hi.sz = sizeof(hi);
+	probe_ptrace(&hi);
+	if (hi.ptrace.usable) {
+		check_set(out, HWBP_DEBUG_DELIVERED, HWBP_BACKEND_PTRACE, 0);
+		snprintf(out->reason, sizeof(out->reason), "%s", PTRACE_TRAPPED);
+	} else if (hi.ptrace.err == -EIO) {
+		check_set(out, HWBP_DEBUG_NOT_DELIVERED, HWBP_BACKEND_PTRACE, -EIO);
+		snprintf(out->reason, sizeof(out->reason), "%s", hi.ptrace.why);
+	} else {
+		check_set(out, HWBP_DEBUG_UNKNOWN, HWBP_BACKEND_AUTO, hi.ptrace.err);
+		snprintf(out->reason, sizeof(out->reason), "ptrace: %.240s", hi.ptrace.why);
+	}
+}
+
+/* Each check once per process (hwbp.h); AUTO is made of the two. */
+static struct hwbp_debug_check db_perf, db_ptrace;
+static pthread_once_t db_perf_once = PTHREAD_ONCE_INIT, db_ptrace_once = PTHREAD_ONCE_INIT;
+
+static void db_perf_init(void)
+{
+	check_perf(&db_perf);
+}
+
+static void db_ptrace_init(void)
+{
+	check_ptrace(&db_ptrace);
+}
+
+static void debug_check(enum hwbp_backend_kind backend, struct hwbp_debug_check *out, bool cached)
+{
+	struct hwbp_debug_check pt;
+
+	if (backend != HWBP_BACKEND_PTRACE) {
+		if (cached) {
+			pthread_once(&db_perf_once, db_perf_init);
+			*out = db_perf;
+		} else {
+			check_perf(out);
+		}
+		if (backend == HWBP_BACKEND_PERF || out->delivered != HWBP_DEBUG_UNKNOWN)
+			return;
+	}
+	if (cached) {
+		pthread_once(&db_ptrace_once, db_ptrace_init);
+		pt = db_ptrace;
+	} else {
+		check_ptrace(&pt);
+	}
+	if (backend == HWBP_BACKEND_AUTO && pt.delivered == HWBP_DEBUG_UNKNOWN) {
+		/* Neither could arm its probe: say why for both. */
+		char perf[120];
+
+		snprintf(perf, sizeof(perf), "%.119s", out->reason);
+		snprintf(out->reason, sizeof(out->reason), "%s; %.120s", perf, pt.reason);
+		return;
+	}
+	*out = pt;
+}
+
+/* See probe.h. */
+int hwbp_probe_debug_check(enum hwbp_backend_kind backend, struct hwbp_debug_check *out)
+{
+	if (!out || (backend != HWBP_BACKEND_AUTO && backend != HWBP_BACKEND_PERF &&
+		     backend != HWBP_BACKEND_PTRACE))
+		return -EINVAL;
+	debug_check(backend, out, false);
+	return 0;
+}
+
+/* See hwbp.h. */
+HWBP_API int hwbp_host_debug_check(enum hwbp_backend_kind backend, struct hwbp_debug_check *out)
+{
+	if (!out || (backend != HWBP_BACKEND_AUTO && backend != HWBP_BACKEND_PERF &&
+		     backend != HWBP_BACKEND_PTRACE))
+		return -EINVAL;
+	debug_check(backend, out, true);
+	return 0;
+}
+
+/* --- hwbp info ------------------------------------------------------------ */
+
+/* The struct as libhwbp 0.1 had it: everything before @debug. */
+#define HOST_INFO_SZ_0_1 offsetof(struct hwbp_host_info, debug)
+
 /* See hwbp.h. */
 HWBP_API int hwbp_host_probe(struct hwbp_host_info *out)
 {
 	struct hwbp_host_info hi;
 	uint64_t caps;
 
-	if (!out || out->sz < sizeof(hi))
+	if (!out || out->sz < HOST_INFO_SZ_0_1)
 		return -EINVAL;
 	memset(&hi, 0, sizeof(hi));
-	hi.sz = sizeof(hi);
+	hi.sz = out->sz;
 	hi.arch = hwbp_arch_host();
 	hi.nwatch = hi.nbreak = -1;
 	hi.shared_slots = hi.arch == HWBP_ARCH_X86_64;
@@ -409,6 +579,7 @@ HWBP_API int hwbp_host_probe(struct hwbp_host_info *out)
 	}
 	if (!hi.slots_from)
 		hi.slots_from = "unknown";
-	*out = hi;
+	debug_check(HWBP_BACKEND_AUTO, &hi.debug, true);
+	memcpy(out, &hi, hi.sz < sizeof(hi) ? hi.sz : sizeof(hi));
 	return 0;
 }

@@ -881,6 +881,66 @@ struct hwbp_backend_status {
 	char why[256];		/* when !usable: one line, with the remedy */
 };
 
+/* Does this machine deliver debug exceptions? */
+enum hwbp_debug_verdict {
+	HWBP_DEBUG_UNKNOWN = 0,		/* could not be checked: no backend could
+					 * arm the probe (see @reason) */
+	HWBP_DEBUG_DELIVERED,		/* the probe's every write hit */
+	HWBP_DEBUG_NOT_DELIVERED,	/* armed, written, and never (or not
+					 * every time) hit: the hypervisor
+					 * drops the debug exception */
+};
+
+/*
+ * What hwbp_host_debug_check() found.
+ * @delivered: the verdict
+ * @via:       how it was found: HWBP_BACKEND_PERF or HWBP_BACKEND_PTRACE;
+ *             HWBP_BACKEND_AUTO when neither could check
+ * @err:       0 when delivered; -EIO when armed and not delivered; else the
+ *             negative errno that kept the check from arming its probe
+ * @reason:    always set: one line, a sentence without a full stop, e.g.
+ *             "a perf counting breakpoint counted 0 of 3 writes to a
+ *             watched word"
+ */
+struct hwbp_debug_check {
+	enum hwbp_debug_verdict delivered;
+	enum hwbp_backend_kind via;
+	int err;
+	char reason[256];
+};
+
+/*
+ * hwbp_host_debug_check() - does this machine deliver debug exceptions to
+ * this process?
+ * @backend: HWBP_BACKEND_PERF: a perf counting breakpoint on a word of the
+ *           calling process, written 3 times by the calling thread (tens
+ *           of microseconds, mostly the three debug exceptions);
+ *           HWBP_BACKEND_PTRACE: a write watch set through ptrace in a
+ *           short-lived child, which must stop it (what hwbp_host_probe()
+ *           does; a millisecond or so);
+ *           HWBP_BACKEND_AUTO: through perf, and through ptrace where perf
+ *           cannot arm its probe (perf_event_paranoid, no breakpoint PMU)
+ * @out:     the verdict and its reason
+ *
+ * Some virtual machines never deliver a debug-register exception (#DB): a
+ * perf breakpoint counts none of the writes it watches, a ptrace watch never
+ * stops the thread, and a tool that does not check reports "0 hits" for a
+ * program that did write. Call this before trusting a count of 0. A machine
+ * that loses one exception in millions now and then is still "delivered":
+ * a probe that sees some but not all of its writes is tried once more.
+ *
+ * The result is found once per process for each of perf and ptrace, and
+ * cached: later calls cost nothing. A perf check changes nothing in the
+ * process once it returns (the breakpoint is closed again); a ptrace check
+ * forks a child and reaps it, and no other.
+ *
+ * Return: 0 (a machine that does not deliver is a verdict in OUT, not an
+ * error); -EINVAL for a NULL OUT or an unknown BACKEND (OUT untouched).
+ * Thread-safety: any thread may call it, at any time, also concurrently;
+ * the first callers wait for one check. Not async-signal-safe.
+ */
+int hwbp_host_debug_check(enum hwbp_backend_kind backend, struct hwbp_debug_check *out);
+
 /*
  * What hwbp_host_probe() found.
  * @sz:            set by the caller to sizeof(struct hwbp_host_info)
@@ -897,6 +957,10 @@ struct hwbp_backend_status {
  * @ptrace_scope:  Yama's /proc/sys/kernel/yama/ptrace_scope, or -1 without Yama
  * @root, @cap_perfmon, @cap_sys_admin, @cap_sys_ptrace: effective credentials
  * @perf, @ptrace: each backend tried for real
+ * @debug:         whether this machine delivers debug exceptions, as
+ *                 hwbp_host_debug_check(HWBP_BACKEND_AUTO) says (added in
+ *                 0.2: a caller built against 0.1 has a smaller @sz and does
+ *                 not get it)
  */
 struct hwbp_host_info {
 	size_t sz;
@@ -910,19 +974,27 @@ struct hwbp_host_info {
 	bool root, cap_perfmon, cap_sys_admin, cap_sys_ptrace;
 	struct hwbp_backend_status perf;
 	struct hwbp_backend_status ptrace;
+	struct hwbp_debug_check debug;
 };
 
 /*
  * hwbp_host_probe() - find out what this machine and user can do
- * @out: filled in; set out->sz = sizeof(*out) first
+ * @out: filled in; set out->sz = sizeof(*out) first (HWBP_OPTS() does)
  *
  * Forks short-lived children and arms a real watchpoint in each, once
  * through perf and once through ptrace, and waits for them (bounded by a
- * timeout); it changes nothing in the calling process. Not async-signal-
- * safe; do not call it from several threads at once.
+ * timeout); it changes nothing in the calling process. @debug comes from
+ * hwbp_host_debug_check(), cached. Not async-signal-safe; do not call it
+ * from several threads at once.
+ *
+ * Only the first min(out->sz, sizeof(struct hwbp_host_info)) bytes are
+ * written, and out->sz keeps the caller's value: a caller built against an
+ * older, smaller struct gets the fields it knows, and one built against a
+ * newer struct gets those this library knows.
  *
  * Return: 0 (a backend that does not work is reported in OUT, not as an
- * error); -EINVAL if out->sz is too small.
+ * error); -EINVAL if OUT is NULL or out->sz is smaller than any version
+ * of the struct (that of 0.1, which ended at @ptrace).
  */
 int hwbp_host_probe(struct hwbp_host_info *out);
 

@@ -69,6 +69,18 @@ int main(void)
 	check(hi.perf_event_paranoid > -100, "perf_event_paranoid is read", NULL);
 	backend("perf", &hi.perf, must);
 	backend("ptrace", &hi.ptrace, must);
+	/* The runner gives this program only a machine that delivers debug
+	 * exceptions: the check must say so, through the backend that works. */
+	if (hi.perf.usable || hi.ptrace.usable || must) {
+		struct hwbp_debug_check dc;
+
+		check(hwbp_host_debug_check(HWBP_BACKEND_AUTO, &dc) == 0 &&
+			      !memcmp(&dc, &hi.debug, sizeof(dc)),
+		      "hwbp_host_probe()'s verdict is hwbp_host_debug_check()'s", NULL);
+		check(hi.debug.delivered == HWBP_DEBUG_DELIVERED &&
+			      hi.debug.via == (hi.perf.usable ? HWBP_BACKEND_PERF : HWBP_BACKEND_PTRACE),
+		      "debug exceptions are delivered", hi.debug.reason);
+	}
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
 }
