@@ -6,6 +6,7 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make check-valgrind  only the unit and hardware tests under valgrind
 #   make check-arm64     only the arm64 lane (QEMU)
+#   make check-x86       only the x86-64 lane (QEMU TCG: the tests that need debug exceptions)
 #   make check-cross     only the aarch64 and loongarch64 cross builds
 #   make bench           the benchmarks in bench/ (bench-progs: only build them)
 #   make clean
@@ -89,7 +90,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 SONAME := libhwbp.so.0
 
 .PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-valgrind \
-	check-cross check-arm64 check-loongarch demo deps install uninstall clean bench bench-progs \
+	check-cross check-arm64 check-x86 check-loongarch demo deps install uninstall clean bench bench-progs \
 	lint
 .SUFFIXES:
 .DELETE_ON_ERROR:
@@ -186,7 +187,7 @@ deps:
 # The runner prints one line per test and ends with "N passed, N failed".
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)tools/run-tests --build $(O) --suites "unit hw cli san valgrind cross arm64"
+	$(Q)tools/run-tests --build $(O) --suites "unit hw cli san valgrind cross arm64 x86"
 
 check-unit check-hw check-cli check-valgrind: deps
 	$(Q)$(MAKE) --no-print-directory tests
@@ -197,6 +198,10 @@ check-cross: deps
 
 check-arm64: deps
 	$(Q)tools/run-tests --build $(O) --suites arm64
+
+check-x86: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tools/run-tests --build $(O) --suites x86
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all tests

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: debug exceptions
 # dlopen.sh - a SPEC in a library the program loads later with dlopen():
 # armed once the dynamic linker has mapped it, before its constructors
 # run (perf backend; hwbp follows the dynamic linker meanwhile).

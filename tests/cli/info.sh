@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: debug exceptions
 # info.sh - hwbp info on this machine: the arch, the slot counts as the
 # kernel reports them, and both backends tried for real.
 cd "$(dirname "$0")/../.." || exit 1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: debug exceptions
 # noperf.sh - tests/tools/noperf, the user hwbp's ptrace backend is for:
 # run as nobody, perf_event_open refused with EACCES (or EPERM), ptrace of
 # one's own children still allowed. Needs root to change user.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: debug exceptions
 # ptrace.sh - hwbp watch and hwbp stat in stop mode (--backend ptrace) on
 # real debug registers: exact old -> new values, --if and --if-changed,
 # threads, fork, exec, signals passed on, job control, attach and detach

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: debug exceptions
 # rate.sh - hwbp watch and hwbp stat at the highest rate one thread makes:
 # a bundled target writes one variable 200000 times in a tight loop, and
 # every write is accounted for exactly, as a hit record or as lost. Nothing

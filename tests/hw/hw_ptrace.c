@@ -658,7 +658,12 @@ static void test_wide_store(void)
 	int r;
 
 	/* An 8-byte store to the word at 16 touches the pieces of 19/6 that lie
-	 * in it: 1@19 and 4@20 on x86-64, 19-23 on arm64; never the byte at 24. */
+	 * in it: 1@19 and 4@20 on x86-64, 19-23 on arm64; never the byte at 24.
+	 * On x86-64 two debug registers match the one store (the byte sweep
+	 * checks each piece alone). */
+	if (hwbp_arch_host() == HWBP_ARCH_X86_64 &&
+	    hw_needs_exact_dr6("w: 6 bytes at +3: an 8-byte store fires each piece it touches once"))
+		return;
 	nops = 0;
 	ops[nops++] = (struct op){ 'w', 16, 8, 0x0102030405060708ull };
 	ops[nops++] = (struct op){ 'w', 25, 1, 0x77 };
