@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# lane: too
 # hostcheck.sh - does this machine deliver debug exceptions, and do watch and
 # stat act on the answer? Meaningful on both kinds of machine:
 #   - hwbp info --json's verdict ("debug_exceptions") is checked against an

@@ -17,7 +17,7 @@
 # python3 of the host run in it, as root. There it runs
 #   tools/run-tests --build BUILD_DIR --suites "dr6 hw cli" --hw-only --tap
 # (the DR6 probe, every tests/hw program, the tests/cli scripts marked
-# "# needs: debug exceptions"), logs in BUILD_DIR/test-logs/x86-vm/.
+# "# needs: debug exceptions" or "# lane: too"), logs in BUILD_DIR/test-logs/x86-vm/.
 # Before that, tests/tools/dr6probe --reason probes QEMU's DR6 fault (only
 # the first matching watchpoint's flag set): its reason becomes
 # HWBP_DR6_INEXACT in the guest, and the probe runs as the test "dr6probe",
