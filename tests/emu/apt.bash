@@ -1,7 +1,19 @@
-# apt.bash - sourced by tests/emu/arm64-lane.sh and loong64-sysroot.sh:
-# the host packages they need, and apt for a foreign architecture with a
+# apt.bash - sourced by tests/emu/x86-lane.sh, arm64-lane.sh and
+# loong64-sysroot.sh: their cache directory, the host packages they need, and apt for a foreign architecture with a
 # private state, so that the host's dpkg database and architecture list
 # stay as they are. The caller defines say() and die().
+
+# emu_cache: CACHE, the cache every lane shares: HWBP_EMU_CACHE, else
+# /var/cache/hwbp-emu, or ~/.cache/hwbp-emu where that is not writable.
+emu_cache()
+{
+	CACHE=${HWBP_EMU_CACHE:-/var/cache/hwbp-emu}
+	if ! mkdir -p "$CACHE" 2>/dev/null || [ ! -w "$CACHE" ]; then
+		[ -z "${HWBP_EMU_CACHE:-}" ] || die "cache dir $CACHE is not writable"
+		CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/hwbp-emu
+		mkdir -p "$CACHE" || die "cannot create $CACHE"
+	fi
+}
 
 # emu_install_missing LOG PKG...: apt-get install PKG... on the host (none:
 # nothing to do); HWBP_EMU_NO_APT=1 refuses instead.

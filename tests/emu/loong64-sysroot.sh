@@ -48,12 +48,7 @@ case "${1:-}" in
 *) die "unknown argument $1 (try --help)" ;;
 esac
 
-CACHE=${HWBP_EMU_CACHE:-/var/cache/hwbp-emu}
-if ! mkdir -p "$CACHE" 2>/dev/null || [ ! -w "$CACHE" ]; then
-	[ -z "${HWBP_EMU_CACHE:-}" ] || die "cache dir $CACHE is not writable"
-	CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/hwbp-emu
-	mkdir -p "$CACHE" || die "cannot create $CACHE"
-fi
+emu_cache
 TOP=$CACHE/loong64-$SUITE
 APT_DIR=$TOP/apt
 SYSROOT=$TOP/sysroot
