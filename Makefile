@@ -133,9 +133,9 @@ $(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h) te
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
-# Test tools: stand-alone programs the suites run (noperf, perfopen); they
-# use neither libhwbp nor its headers.
-$(O)/tests/tools/%: tests/tools/%.c
+# Test tools: stand-alone programs the suites run (noperf, perfopen, dbcheck,
+# dr6probe, ...); they use neither libhwbp nor its headers.
+$(O)/tests/tools/%: tests/tools/%.c tests/tools/rawbp.h tests/lostdb.h
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $(STATIC_FLAG) -o $@ $<

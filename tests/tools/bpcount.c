@@ -24,6 +24,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rawbp.h"
+
 #include "../lostdb.h"
 
 static volatile uint64_t word;
@@ -31,7 +33,6 @@ static volatile uint64_t word;
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 100;
-	struct perf_event_attr a;
 	uint64_t count = 0;
 	long fd;
 	int err;
@@ -40,15 +41,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bpcount [N]   (1 <= N <= 100000000)\n");
 		return 2;
 	}
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_W;
-	a.bp_addr = (uint64_t)(uintptr_t)&word;
-	a.bp_len = HW_BREAKPOINT_LEN_8;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = rawbp_open(&word);
 	if (fd < 0) {
 		err = errno;
 		if (err == EACCES)

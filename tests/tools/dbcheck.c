@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../lostdb.h"
+#include "rawbp.h"
 
 #define WRITES 1000
 
@@ -41,20 +42,11 @@ static volatile uint64_t word;
  * WHY says what was seen. */
 static int check_perf(char *why, size_t len)
 {
-	struct perf_event_attr a;
 	uint64_t count = 0;
 	long fd;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		memset(&a, 0, sizeof(a));
-		a.type = PERF_TYPE_BREAKPOINT;
-		a.size = sizeof(a);
-		a.bp_type = HW_BREAKPOINT_W;
-		a.bp_addr = (uint64_t)(uintptr_t)&word;
-		a.bp_len = HW_BREAKPOINT_LEN_8;
-		a.exclude_kernel = 1;
-		a.exclude_hv = 1;
-		fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		fd = rawbp_open(&word);
 		if (fd < 0) {
 			int err = errno;
 

@@ -29,22 +29,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rawbp.h"
+
 static volatile uint64_t wa, wb;
-
-static long bp(volatile uint64_t *p)
-{
-	struct perf_event_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_W;
-	a.bp_addr = (uint64_t)(uintptr_t)p;
-	a.bp_len = HW_BREAKPOINT_LEN_8;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	return syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-}
 
 static uint64_t count(long fd)
 {
@@ -59,7 +46,7 @@ static uint64_t count(long fd)
 /* Counts of the two cases, or -1 with errno. */
 static int probe(uint64_t c[4])
 {
-	long f1 = bp(&wa), f2 = bp(&wa);
+	long f1 = rawbp_open(&wa), f2 = rawbp_open(&wa);
 
 	if (f1 < 0 || f2 < 0)
 		return -1;
@@ -67,8 +54,8 @@ static int probe(uint64_t c[4])
 		wa = (uint64_t)i;
 	c[0] = count(f1);
 	c[1] = count(f2);
-	f1 = bp(&wa);
-	f2 = bp(&wb);
+	f1 = rawbp_open(&wa);
+	f2 = rawbp_open(&wb);
 	if (f1 < 0 || f2 < 0)
 		return -1;
 	for (int i = 0; i < 5; i++)

@@ -18,23 +18,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rawbp.h"
+
 static volatile uint64_t word;
 
 int main(void)
 {
-	struct perf_event_attr a;
 	long fd;
 	int err;
 
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_W;
-	a.bp_addr = (uint64_t)(uintptr_t)&word;
-	a.bp_len = HW_BREAKPOINT_LEN_8;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = rawbp_open(&word);
 	if (fd >= 0) {
 		close((int)fd);
 		puts("ok");
