@@ -74,6 +74,7 @@ struct watch {
 	int status;			/* ... and its wait status */
 	bool exec_pending;		/* the target exec'd: re-resolve the SPECs */
 	bool dl_pending;		/* some SPEC waits for a dlopen() */
+	bool armed;			/* some SPEC was ever watched */
 	uint64_t dl_debug_state;	/* the dynamic linker's hook, or 0 */
 	struct launch_libs libs;	/* following dlopen() (launch, perf) */
 	bool following_libs;
@@ -664,6 +665,7 @@ static int arm_specs(struct watch *w, bool *pending)
 		}
 		HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
 		err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		w->armed |= !err;
 		if (err) {
 			cli_error_spec(ws->sp.text, arm_hint(w, ws, err),
 				       "cannot watch '%s' at 0x%" PRIx64 "/%" PRIu64 ": %s",
@@ -833,6 +835,30 @@ static int open_session(struct watch *w)
 	return err;
 }
 
+/* SPECs still waiting for their OBJECT to be loaded. */
+static int npending(const struct watch *w)
+{
+	int n = 0;
+
+	for (int i = 0; i < w->nspec; i++)
+		n += w->spec[i].dl_pending;
+	return n;
+}
+
+/* Said at the end of the run, one line each, after the report. */
+static void say_pending(const struct watch *w)
+{
+	for (int i = 0; i < w->nspec; i++) {
+		const struct watch_spec *ws = &w->spec[i];
+		const char *colon = strchr(ws->sp.location, ':');
+
+		if (ws->dl_pending)
+			fprintf(stderr, "hwbp: '%s' was never watched: the program did not load %.*s\n",
+				ws->sp.text, colon ? (int)(colon - ws->sp.location) : 0,
+				ws->sp.location);
+	}
+}
+
 /* The summary record's common fields (DESIGN.md); the caller ends it. */
 static void summary_begin(struct watch *w, struct json *j, uint64_t lost, uint64_t dur_ns)
 {
@@ -841,6 +867,14 @@ static void summary_begin(struct watch *w, struct json *j, uint64_t lost, uint64
 	json_uint(j, "hits", w->hits);
 	json_uint(j, "lost", lost);
 	json_uint(j, "duration_ns", dur_ns);
+	if (!npending(w))
+		return;
+	/* SPECs whose OBJECT the program never loaded */
+	json_arr_open(j, "pending");
+	for (int i = 0; i < w->nspec; i++)
+		if (w->spec[i].dl_pending)
+			json_str(j, NULL, w->spec[i].sp.text);
+	json_arr_close(j);
 }
 
 static void print_summary(struct watch *w, uint64_t dur_ns)
@@ -1194,45 +1228,62 @@ static void arm_loaded_libs(struct watch *w)
 }
 
 /*
- * The target called execve(): what was watched is gone with the old image.
- * Resolve each SPEC again in the new one; move the points that still name
- * something and drop the others, saying so. (In stop mode the exec'ing
- * thread waits for this: the library holds it until the next poll.)
+ * The target called execve(): what was watched is gone with the old image
+ * (the kernel removed it at the exec). Resolve each SPEC again in the new
+ * one and watch what it still names; drop the others, saying so. (In stop
+ * mode the exec'ing thread waits for this: the library holds it until the
+ * next poll.)
  */
 static void rearm_after_exec(struct watch *w)
 {
+	int err;
+
 	w->exec_pending = false;
 	hwbp_sym_close(w->sym);
 	w->sym = NULL;
-	if (hwbp_sym_open_pid(w->pid, &w->sym))
+	err = hwbp_sym_open_pid(w->pid, &w->sym);
+	if (err) {
 		w->sym = NULL;
+		fprintf(stderr, "hwbp: process %d called exec: cannot read the new image (%s), "
+			"nothing is watched in it\n", (int)w->pid,
+			err == -ENOENT || err == -ESRCH ? "it has ended" : strerror(-err));
+	}
 	hwbp_sym_defer_types(w->sym, true);
 	for (int i = 0; i < w->nspec; i++) {
 		struct watch_spec *ws = &w->spec[i];
-		int err = -ENOENT;
+
+		uint64_t n = 0;
 
 		if (!ws->pt)
 			continue;
-		if (w->sym) {
-			ws->resolved = false;
-			err = resolve_spec(w, ws, false);
+		/* stat -q: the old image's count, from the counter that goes */
+		if (w->count_only && !hwbp_point_count(ws->pt, &n)) {
+			ws->hits += n;
+			w->hits += n;
 		}
-		if (!err)
-			err = hwbp_point_modify(ws->pt, ws->loc.addr, ws->loc.len, ws->arm);
+		hwbp_point_remove(ws->pt);
+		ws->pt = NULL;
+		ws->resolved = false;
+		if (!w->sym)
+			continue;
+		err = resolve_spec(w, ws, false);
+		if (!err) {
+			HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
+			err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		}
 		if (err) {
+			ws->resolved = false;
 			fprintf(stderr, "hwbp: process %d called exec: '%s' is not in the new image, "
 				"no longer watched\n", (int)w->pid, ws->sp.text);
-			hwbp_point_remove(ws->pt);
-			ws->pt = NULL;
-			ws->resolved = false;
 		} else {
 			fprintf(stderr, "hwbp: process %d called exec: '%s' watched again at "
 				"0x%" PRIx64 "\n", (int)w->pid, ws->sp.text, ws->loc.addr);
 		}
 	}
-	if (hwbp_session_apply(w->s))
-		fprintf(stderr, "hwbp: process %d called exec: cannot watch the new image\n",
-			(int)w->pid);
+	err = hwbp_session_apply(w->s);
+	if (err)
+		fprintf(stderr, "hwbp: process %d called exec: cannot watch the new image: %s\n",
+			(int)w->pid, strerror(-err));
 }
 
 /* See watch.h. */
@@ -1398,7 +1449,7 @@ int watch_run(const struct watch_args *a)
 		uint64_t n = 0;
 
 		if (w.spec[i].pt && !hwbp_point_count(w.spec[i].pt, &n)) {
-			w.spec[i].hits = n;
+			w.spec[i].hits += n;
 			w.hits += n;
 		}
 	}
@@ -1421,6 +1472,10 @@ int watch_run(const struct watch_args *a)
 	} else {
 		rc = CLI_OK;
 	}
+	say_pending(&w);
+	/* Nothing was ever watched: hwbp failed at its job. */
+	if (!w.armed && npending(&w))
+		rc = w.launched ? CLI_CMD_HWBP_FAIL : CLI_FAIL;
 out:
 	hwbp_session_close(w.s);
 	hwbp_sym_close(w.sym);

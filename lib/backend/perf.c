@@ -50,6 +50,10 @@
  *    be equal (else EINVAL); a type change can give ENOSPC with the old
  *    slot kept (ARCH.md 5.4). It reaches inherited children too. Older
  *    kernels answer ENOTTY: the core then installs anew.
+ *  - Exec: a task-bound breakpoint has remove_on_exec=1 (Linux 5.13), or
+ *    it outlives execve() and counts the new image's unrelated data at the
+ *    old address. The dummies stay and report the exec; the caller arms
+ *    anew (a removed event cannot be modified back into the task).
  *  - Signal mode: sigtrap=1 needs remove_on_exec=1 (else EINVAL) and a task
  *    target (ARCH.md 5.3, Linux 5.13). si_code is TRAP_PERF (6); the
  *    event's sig_data arrives in si_perf_data at byte offset 24 of
@@ -136,6 +140,7 @@ struct hwbp_bk {
 	uint64_t lost;		/* from PERF_RECORD_LOST (kernels before 6.0) */
 	uint64_t lost_gone;	/* PERF_FORMAT_LOST of removed slots */
 	bool fmt_lost;		/* events read {value, lost} */
+	bool no_roe;		/* the kernel has no remove_on_exec (before 5.13) */
 	uint64_t sample_type;	/* of every event sharing the buffers */
 	uint64_t nfds;
 	uint64_t *ips;		/* call chain of the hit being delivered */
@@ -235,6 +240,10 @@ static void bp_attr(struct hwbp_bk *b, const struct hwbp_slot *sl, bool enabled,
 	if (sl->access == HWBP_EXEC)
 		a->bp_len = sizeof(long);	/* x86 demands it; arm64 forces 4 */
 	a->disabled = !enabled;
+	/* The old image's watches end with it: an exec'd program has its own
+	 * variables at those addresses. The dummy events are not removed, and
+	 * report the exec (PERF_RECORD_COMM) for the caller to watch anew. */
+	a->remove_on_exec = b->o.target != HWBP_TARGET_SYSTEM && !b->no_roe;
 	switch (b->o.delivery) {
 	case HWBP_DELIVER_COUNT:
 		/* Per-thread rows on an inheriting target come from one small
@@ -248,7 +257,7 @@ static void bp_attr(struct hwbp_bk *b, const struct hwbp_slot *sl, bool enabled,
 	case HWBP_DELIVER_SIGNAL:
 		a->sample_period = 1;
 		a->sigtrap = 1;
-		a->remove_on_exec = 1;
+		a->remove_on_exec = 1;	/* required by sigtrap */
 		a->sig_data = (uint64_t)(uintptr_t)cookie;
 		break;
 	}
@@ -438,6 +447,13 @@ static int slot_add_ev(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct perf_e
 		/* Before Linux 6.0: count PERF_RECORD_LOST instead. */
 		b->fmt_lost = false;
 		a->read_format &= ~(uint64_t)PERF_FORMAT_LOST;
+		ev.fd = ev_open(b, a, tid, cpu);
+	}
+	if (ev.fd == -EINVAL && a->remove_on_exec && !a->sigtrap && !bs->nev && !b->slots) {
+		/* Before Linux 5.13: the CLI's exec handling removes them. */
+		hwbp_core_log(HWBP_LOG_DEBUG, "perf: no remove_on_exec on this kernel");
+		b->no_roe = true;
+		a->remove_on_exec = 0;
 		ev.fd = ev_open(b, a, tid, cpu);
 	}
 	if (ev.fd < 0)

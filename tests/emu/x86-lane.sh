@@ -45,7 +45,8 @@
 #   HWBP_EMU_LOG       console log (default BUILD_DIR/emu-x86.log)
 #   HWBP_EMU_REFRESH=1 resolve and download the kernel again
 #   HWBP_EMU_NO_APT=1  never run apt-get for host packages
-#   HWBP_REQUIRE_HW, HWBP_TEST_TIMEOUT   passed into the guest when set
+#   HWBP_REQUIRE_HW, HWBP_TEST_TIMEOUT, HWBP_TEST_ONLY   passed into the
+#                      guest when set (tools/run-tests --help)
 set -euo pipefail
 
 SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -306,6 +307,7 @@ ENVS=(PATH="$GPATH" HOME=/root LANG="${LANG:-C.UTF-8}"
 	TERM=dumb HWBP_IN_VM=1 HWBP_DR6_EXPECT=fault)
 [ -z "${HWBP_REQUIRE_HW+x}" ] || ENVS+=(HWBP_REQUIRE_HW="$HWBP_REQUIRE_HW")
 [ -z "${HWBP_TEST_TIMEOUT+x}" ] || ENVS+=(HWBP_TEST_TIMEOUT="$HWBP_TEST_TIMEOUT")
+[ -z "${HWBP_TEST_ONLY+x}" ] || ENVS+=(HWBP_TEST_ONLY="$HWBP_TEST_ONLY")
 for kv in ${HWBP_EMU_ENV:-}; do
 	[[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "HWBP_EMU_ENV: '$kv' is not NAME=VALUE"
 	ENVS+=("$kv")
