@@ -50,6 +50,7 @@ static int cmd_info(int argc, char **argv)
 	FILE *out;
 	int c;
 
+	cli_json_errors_from_args(argc, argv);
 	while ((c = cli_getopt(&cli_cmd_info, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case OPT_JSON:

@@ -90,6 +90,10 @@ expect_json_error "--json: unknown symbol" 125 countr "^cannot resolve 'countr'"
 expect_json_error "encode --json: no instruction starts there" 2 x:0x401002 \
 	"^cannot watch x:0x401002 on loongarch64: no instruction starts at 0x401002 \(" \
 	"$HWBP" encode --json --arch loongarch64 x:0x401002
+expect_json_error "info --json: an extra argument" 2 - "^unexpected argument 'x' \(usage: " \
+	"$HWBP" info --json x
+expect_json_error "info --json: an output file that cannot be written" 1 - \
+	"^cannot write output file '/nonexistent/x': " "$HWBP" info --json -o /nonexistent/x
 tmp=$(mktemp)
 expect_json_error "--json -o FILE: the error record is on stdout all the same" 125 w:counter/0 \
 	"^bad SPEC 'w:counter/0'" "$HWBP" watch --json -o "$tmp" w:counter/0 "${app[@]}"
