@@ -32,15 +32,19 @@ done
 
 run "$HWBP" watch --json w:libnever.so:x -- "$T/counter-O2" -q -n 2
 check_records "a library never loaded: no hits, the command runs to its end" "assert summ['hits'] == 0"
-[ "$rc" = 0 ] && ok "a library never loaded: exit 0" || not_ok "libnever: exit $rc"
+[ "$rc" = 125 ] && ok "a library never loaded, nothing else watched: exit 125" || not_ok "libnever: exit $rc"
+run "$HWBP" watch --json w:counter w:libnever.so:x -- "$T/counter-O2" -q -n 2
+check_records "one SPEC armed, one never: 2 hits of counter" "assert summ['hits'] == 2"
+[ "$rc" = 0 ] && ok "one SPEC armed, one never: the command's exit status 0" || not_ok "armed + libnever: exit $rc"
 
-# The command's own signals and status while hwbp follows its libraries.
-run "$HWBP" watch w:libnever.so:x -- sh -c 'kill -USR1 $$'
+# The command's own signals and status while hwbp follows its libraries
+# (with one SPEC armed, so that the command's status is hwbp's).
+run "$HWBP" watch w:0x1000 w:libnever.so:x -- sh -c 'kill -USR1 $$'
 [ "$rc" = 138 ] && ok "following libraries: the command's own SIGUSR1 kills it as usual (138)" || not_ok "SIGUSR1: exit $rc"
 
 # Ctrl-C while following: hwbp stops following (detaches) at once; the
 # command goes on (a terminal's Ctrl-C reaches it by itself) until it ends.
-"$HWBP" watch -q -o /dev/null w:libnever.so:x -- "$T/stopper-O2" loop >"$tmp/w.out" 2>/dev/null &
+"$HWBP" watch -q -o /dev/null w:0x1000 w:libnever.so:x -- "$T/stopper-O2" loop >"$tmp/w.out" 2>/dev/null &
 H=$!
 for _ in $(seq 50); do grep -qs ready "$tmp/w.out" && break; sleep 0.1; done
 P=$(pgrep -P "$H")
