@@ -675,32 +675,35 @@ static int arm_specs(struct watch *w, bool *pending)
 	}
 	err = hwbp_session_apply(w->s);
 	if (err == -ENOSPC) {
-		struct hwbp_plan plan = { 0 };
-		unsigned int need = 0, free_slots = 0, nat = 0;
+		HWBP_OPTS(hwbp_need, nd);
+		unsigned int nat = 0;
 		const char *at = NULL;
 		char names[300] = "";
 
-		/* Every point's plan has the slots it needs (even one too long
-		 * for any CPU) and the session's free slots. */
 		for (int i = 0; i < w->nspec; i++) {
 			size_t l = strlen(names);
 
 			if (!w->spec[i].pt)
 				continue;
-			if (!hwbp_point_plan(w->spec[i].pt, &plan)) {
-				need += plan.need_watch + plan.need_break;
-				free_slots = plan.need_break && !plan.need_watch ? plan.free_break
-										 : plan.free_watch;
-			}
 			snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
 				 w->spec[i].sp.text);
 			at = w->spec[i].sp.text;
 			nat++;
 		}
-		cli_error_spec(nat == 1 ? at : NULL,
-			       "watch fewer or shorter ranges, or aligned ones: see hwbp encode",
-			       "cannot watch %s: needs %u debug registers, %u free", names, need,
-			       free_slots);
+		hwbp_session_need(w->s, &nd);
+		if (nd.shared || !nd.need_break || !nd.need_watch)
+			cli_error_spec(nat == 1 ? at : NULL,
+				       "watch fewer or shorter ranges, or aligned ones: see hwbp encode",
+				       "cannot watch %s: needs %u debug registers, %u free", names,
+				       nd.need_watch + nd.need_break,
+				       nd.shared || nd.need_watch ? nd.free_watch : nd.free_break);
+		else
+			cli_error_spec(nat == 1 ? at : NULL,
+				       "watch fewer or shorter ranges, or aligned ones: see hwbp encode",
+				       "cannot watch %s: needs %u watchpoint and %u breakpoint "
+				       "registers, %u and %u free",
+				       names, nd.need_watch, nd.need_break, nd.free_watch,
+				       nd.free_break);
 		return err;
 	}
 	if (err) {

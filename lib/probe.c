@@ -14,6 +14,7 @@
  * by the calling thread instead of a child.
  */
 #include "api.h"
+#include "planner.h"
 #include "probe.h"
 #include "sys.h"
 
@@ -554,7 +555,7 @@ HWBP_API int hwbp_host_probe(struct hwbp_host_info *out)
 	hi.sz = out->sz;
 	hi.arch = hwbp_arch_host();
 	hi.nwatch = hi.nbreak = -1;
-	hi.shared_slots = hi.arch == HWBP_ARCH_X86_64;
+	hi.shared_slots = hwbp_planner_shared(hi.arch);
 	hi.perf_event_paranoid = read_int_file("/proc/sys/kernel/perf_event_paranoid", -100);
 	hi.ptrace_scope = read_int_file("/proc/sys/kernel/yama/ptrace_scope", -1);
 	caps = cap_effective();

@@ -819,6 +819,34 @@ int hwbp_session_plan(struct hwbp_session *s);
 int hwbp_session_apply(struct hwbp_session *s);
 
 /*
+ * What a session's points need of the target's debug registers, as the
+ * last hwbp_session_plan() or hwbp_session_apply() counted them (after an
+ * -ENOSPC: why). Declare it with HWBP_OPTS(): the library writes only the
+ * fields the caller's sz covers.
+ * @need_watch, @need_break: distinct slots of each type the points need
+ *                    together (shared slots counted once; UINT_MAX stands
+ *                    for any larger count)
+ * @free_watch, @free_break: slots of each type the target has for the
+ *                    session: the CPU's pool, or after a refusal by the
+ *                    kernel, what it had left plus what the session holds
+ * @shared:           one pool serves both types (x86-64): compare
+ *                    need_watch + need_break with free_watch
+ */
+struct hwbp_need {
+	size_t sz;
+	unsigned int need_watch, need_break;
+	unsigned int free_watch, free_break;
+	bool shared;
+};
+
+/*
+ * hwbp_session_need() - the session's last count of slots needed and free
+ *
+ * Return: 0; -EINVAL if OUT is NULL or its sz does not cover sz.
+ */
+int hwbp_session_need(const struct hwbp_session *s, struct hwbp_need *out);
+
+/*
  * hwbp_session_fd() - a descriptor that becomes readable when
  * hwbp_session_poll() has something to deliver (an epoll descriptor over
  * the ring buffers). Owned by the session.

@@ -2,10 +2,11 @@
 /*
  * arch.c - the arch layer's public entry points, shared by all architectures
  *
- * Planning a request is: split it into pieces (per architecture), then give
- * each piece the lowest free slot index of its pool, or refuse the whole
- * request with the counts needed and free. Encode, decode and the hit model
- * check their arguments here and hand the work to the architecture's ops.
+ * Splitting a request into pieces is each architecture's (split_data) or
+ * shared (exec: instruction granules); what the pieces make of a pool is
+ * the planner's (lib/planner.c, also hwbp_arch_plan()). Encode, decode and
+ * the hit model check their arguments here and hand the work to the
+ * architecture's ops.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -126,12 +127,6 @@ void hwbp_arch_why(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Mask of the slot indexes 0..N-1. */
-static uint32_t index_mask(unsigned int n)
-{
-	return n >= 32 ? UINT32_MAX : (uint32_t)(HWBP_BIT(n) - 1);
-}
-
 /*
  * Breakpoint pieces: one slot per GRANULE-aligned block that holds a byte of
  * the range, since an instruction may start at any granule in it.
@@ -222,70 +217,6 @@ uint64_t hwbp_arch_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 	if (access == HWBP_READ && !ops->has_read)
 		access = HWBP_RW;
 	return ops->split_data(addr, len, access, out, max);
-}
-
-/* See hwbp.h. */
-HWBP_API int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
-			    enum hwbp_access access, const struct hwbp_pool *pool,
-			    struct hwbp_plan *out)
-{
-	const struct hwbp_arch_ops *ops = hwbp_arch_ops_get(arch);
-	struct hwbp_plan plan;
-	struct hwbp_pool p;
-	uint32_t wfree, bfree, avail;
-	unsigned int nfree;
-	uint64_t need;
-	bool exec = access == HWBP_EXEC;
-
-	if (!ops)
-		return -EOPNOTSUPP;
-	if (!out || !len || (!exec && !hwbp_arch_is_data(access)))
-		return -EINVAL;
-	if (hwbp_arch_last(addr, len) < addr)
-		return -EINVAL;
-
-	p = pool ? *pool : ops->pool;
-	wfree = p.watch & index_mask(ops->nwatch);
-	bfree = ops->shared ? wfree : p.brk & index_mask(ops->nbreak);
-
-	memset(&plan, 0, sizeof(plan));
-	plan.free_watch = (unsigned int)__builtin_popcount(wfree);
-	plan.free_break = (unsigned int)__builtin_popcount(bfree);
-	avail = exec ? bfree : wfree;
-	nfree = exec ? plan.free_break : plan.free_watch;
-
-	need = hwbp_arch_split(arch, addr, len, access, plan.slots, HWBP_SLOTS_MAX);
-	if (!need)
-		return -EINVAL;	/* an exec address no instruction starts at */
-	if (exec)
-		plan.need_break = need > UINT32_MAX ? UINT32_MAX : (unsigned int)need;
-	else
-		plan.need_watch = need > UINT32_MAX ? UINT32_MAX : (unsigned int)need;
-	if (need > nfree) {
-		out->need_watch = plan.need_watch;
-		out->need_break = plan.need_break;
-		out->free_watch = plan.free_watch;
-		out->free_break = plan.free_break;
-		return -ENOSPC;
-	}
-
-	plan.nslots = (unsigned int)need;
-	for (unsigned int i = 0; i < plan.nslots; i++) {
-		unsigned int idx = (unsigned int)__builtin_ctz(avail);
-
-		avail &= avail - 1;
-		plan.slots[i].index = idx;
-	}
-	plan.access = plan.slots[0].access;
-	if (plan.access != access)
-		plan.flags |= HWBP_PLAN_WIDER_ACCESS;
-	plan.addr = plan.slots[0].addr;
-	plan.len = hwbp_arch_last(plan.slots[plan.nslots - 1].addr,
-				  plan.slots[plan.nslots - 1].len) - plan.addr + 1;
-	if (plan.addr != addr || plan.len != len)
-		plan.flags |= HWBP_PLAN_WIDER_RANGE;
-	*out = plan;
-	return 0;
 }
 
 /* See hwbp.h. */

@@ -83,6 +83,7 @@
 
 #include "backend/backend.h"
 #include "core/core.h"
+#include "planner.h"
 #include "sys.h"
 
 #ifndef TRAP_PERF
@@ -1551,7 +1552,7 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 		}
 	}
 	pool = hwbp_arch_pool(hwbp_arch_host());
-	b->shared = hwbp_arch_host() == HWBP_ARCH_X86_64;
+	b->shared = hwbp_planner_shared(hwbp_arch_host());
 	b->cap_watch = (unsigned int)__builtin_popcount(pool.watch);
 	b->cap_break = b->shared ? b->cap_watch : (unsigned int)__builtin_popcount(pool.brk);
 	/* Probe: the PMU exists, the target exists, policy lets us in, and

@@ -64,6 +64,7 @@
 #include "backend/backend.h"
 #include "backend/hwdebug.h"
 #include "core/core.h"
+#include "planner.h"
 #include "sys.h"
 
 #ifndef PTRACE_EVENT_STOP
@@ -1045,9 +1046,9 @@ static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
 		b->options |= PTRACE_O_TRACECLONE;
 	if (opts->follow_fork)
 		b->options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	b->shared = hwbp_planner_shared(b->arch);
 #if defined(__x86_64__)
 	b->nwatch = b->nbrk = 4;
-	b->shared = true;
 #endif
 	if (opts->target == HWBP_TARGET_TID) {
 		char path[64], buf[512];
@@ -1164,14 +1165,12 @@ static int free_index(struct hwbp_bk *b, enum hwbp_slot_type type, unsigned int 
 {
 	unsigned int first = type == HWBP_SLOT_BREAK && !b->shared ? b->brk_first : 0;
 	unsigned int n = type == HWBP_SLOT_WATCH || b->shared ? b->nwatch : b->nbrk;
+	uint32_t free = 0;
 
-	for (unsigned int i = first; i < n && i < HWBP_SLOTS_MAX; i++) {
-		if (!*row(b, type, i)) {
-			*idx = i;
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	for (unsigned int i = first; i < n && i < HWBP_SLOTS_MAX; i++)
+		if (!*row(b, type, i))
+			free |= 1u << i;
+	return hwbp_planner_index(free, idx);
 }
 
 /* Refresh the shadow copy of BS from any stopped thread of the target. */

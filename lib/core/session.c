@@ -30,6 +30,7 @@
 #include "api.h"
 #include "arch/arch.h"
 #include "core/core.h"
+#include "planner.h"
 
 #define HWBP_PIECES_MAX (2 * HWBP_SLOTS_MAX)
 
@@ -86,6 +87,7 @@ struct hwbp_session {
 	enum hwbp_arch arch;
 	struct hwbp_point *points;
 	struct hwbp_core_slot *slots;
+	struct hwbp_planner_need need;		/* the last plan's count */
 	hwbp_hit_fn poll_fn;
 	void *poll_arg;
 };
@@ -112,12 +114,6 @@ int hwbp_core_opts_copy(void *dst, size_t dstsz, const void *src)
 	memcpy(dst, src, sz < dstsz ? sz : dstsz);
 	*(size_t *)dst = dstsz;
 	return 0;
-}
-
-static bool slot_same(const struct hwbp_slot *a, const struct hwbp_slot *b)
-{
-	return a->type == b->type && a->addr == b->addr && a->len == b->len &&
-	       a->access == b->access;
 }
 
 static const char *point_name(const struct hwbp_point *pt)
@@ -568,79 +564,34 @@ HWBP_API void *hwbp_point_user(const struct hwbp_point *pt)
 	return pt->user;
 }
 
-/*
- * Plan every live point: split it (the request pending, else the one in
- * force) and count the distinct slots the session needs. Fills each
- * point's nplan and npieces_cs (NULL for a slot not yet in s->slots: the
- * caller creates them) only when FILL.
- */
-struct plan_totals {
-	unsigned int need_watch, need_break;
-	unsigned int cap_watch, cap_break;
-	bool shared;
-};
-
+/* Plan a point's pending request (the planner splits it for the session's arch). */
 static int plan_point(struct hwbp_session *s, struct hwbp_point *pt, struct hwbp_plan *pl)
 {
-	uint64_t addr = pt->pending ? pt->naddr : pt->addr;
-	uint64_t len = pt->pending ? pt->nlen : pt->len;
-	enum hwbp_access access = pt->pending ? pt->naccess : pt->access;
-	const struct hwbp_arch_ops *ops = hwbp_arch_ops_get(s->arch);
-	uint64_t n;
+	int err = hwbp_planner_split(s->arch, pt->naddr, pt->nlen, pt->naccess, pl);
 
-	memset(pl, 0, sizeof(*pl));
-	n = hwbp_arch_split(s->arch, addr, len, access, pl->slots, HWBP_PIECES_MAX);
-	if (!n)
-		return -EINVAL;
-	if (n > HWBP_PIECES_MAX) {
-		/* Longer than any CPU could take: no pieces, but the count, so
-		 * that the refusal can say how many it needs. */
-		unsigned int need = n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
-
+	if (err == -ENOSPC)
 		hwbp_core_log(HWBP_LOG_ERROR,
-			      "point '%s': cannot watch 0x%llx/%llu: needs %llu debug registers",
-			      point_name(pt), (unsigned long long)addr, (unsigned long long)len,
-			      (unsigned long long)n);
-		if (access == HWBP_EXEC)
-			pl->need_break = need;
-		else
-			pl->need_watch = need;
-		return -ENOSPC;
-	}
-	pl->addr = pl->slots[0].addr;
-	pl->len = pl->slots[n - 1].addr + pl->slots[n - 1].len - pl->addr;
-	pl->access = pl->slots[0].access;
-	pl->nslots = (unsigned int)n;
-	if (access == HWBP_EXEC) {
-		/* The pieces of an exec range are instruction granules: they
-		 * may cover more than asked (arm64: 4-byte granules). */
-		if (pl->addr != addr || pl->len != len)
-			pl->flags |= HWBP_PLAN_WIDER_RANGE;
-	} else if (pl->addr != addr || pl->len != len) {
-		pl->flags |= HWBP_PLAN_WIDER_RANGE;
-	}
-	if (pl->access != access)
-		pl->flags |= HWBP_PLAN_WIDER_ACCESS;
-	for (unsigned int i = 0; i < pl->nslots; i++) {
-		if (pl->slots[i].type == HWBP_SLOT_WATCH)
-			pl->need_watch++;
-		else
-			pl->need_break++;
-	}
-	(void)ops;
-	return 0;
+			      "point '%s': cannot watch 0x%llx/%llu: needs %u debug registers",
+			      point_name(pt), (unsigned long long)pt->naddr,
+			      (unsigned long long)pt->nlen, pl->need_watch + pl->need_break);
+	return err;
 }
 
-/* Distinct slots over all live points' plans: count them by type. */
-static int plan_all(struct hwbp_session *s, struct plan_totals *tot)
+/* Plan every live point and count, with the planner, the distinct slots
+ * the session needs against the backend's pool, into s->need. */
+static int plan_all(struct hwbp_session *s)
 {
-	struct hwbp_slot *uniq = NULL;
-	size_t nuniq = 0, cap = 0;
-	bool too_long = false;
+	struct hwbp_planner_pool pool;
+	const struct hwbp_plan **plans;
+	size_t n = 0;
 	int err = 0;
 
-	memset(tot, 0, sizeof(*tot));
-	s->bk->capacity(s->b, &tot->cap_watch, &tot->cap_break, &tot->shared);
+	for (struct hwbp_point *pt = s->points; pt; pt = pt->next)
+		n++;
+	plans = calloc(n ? n : 1, sizeof(const struct hwbp_plan *));
+	if (!plans)
+		return -ENOMEM;
+	n = 0;
 	for (struct hwbp_point *pt = s->points; pt && !err; pt = pt->next) {
 		struct hwbp_plan *pl = pt->pending ? &pt->nplan : &pt->plan;
 
@@ -649,72 +600,33 @@ static int plan_all(struct hwbp_session *s, struct plan_totals *tot)
 		if (pt->pending) {
 			err = plan_point(s, pt, pl);
 			pt->planned = !err || err == -ENOSPC;
-			if (err == -ENOSPC) {
-				/* Count the others too: the refusal gives the total. */
-				tot->need_watch += pl->need_watch;
-				tot->need_break += pl->need_break;
-				too_long = true;
+			/* Too long: counted with the others, for the refusal. */
+			if (err == -ENOSPC)
 				err = 0;
-				continue;
-			}
-			if (err)
-				break;
 		}
-		for (unsigned int i = 0; i < pl->nslots && !err; i++) {
-			size_t j;
-
-			for (j = 0; j < nuniq; j++)
-				if (slot_same(&uniq[j], &pl->slots[i]))
-					break;
-			if (j < nuniq)
-				continue;
-			if (nuniq == cap) {
-				size_t ncap = cap ? 2 * cap : 16;
-				struct hwbp_slot *u = realloc(uniq, ncap * sizeof(*u));
-
-				if (!u) {
-					err = -ENOMEM;
-					break;
-				}
-				uniq = u;
-				cap = ncap;
-			}
-			uniq[nuniq++] = pl->slots[i];
-			if (pl->slots[i].type == HWBP_SLOT_WATCH)
-				tot->need_watch++;
-			else
-				tot->need_break++;
-		}
+		plans[n++] = pl;
 	}
-	free(uniq);
-	if (err)
-		return err;
-	if (too_long) {
-		err = -ENOSPC;
-	} else if (tot->shared) {
-		if (tot->need_watch + tot->need_break > tot->cap_watch)
-			err = -ENOSPC;
-	} else if (tot->need_watch > tot->cap_watch || tot->need_break > tot->cap_break) {
-		err = -ENOSPC;
-	}
-	if (err) {
-		if (tot->shared)
-			hwbp_core_log(HWBP_LOG_ERROR,
-				      "session: needs %u debug registers, %u free",
-				      tot->need_watch + tot->need_break, tot->cap_watch);
+	s->bk->capacity(s->b, &pool.watch, &pool.brk, &pool.shared);
+	if (!err)
+		err = hwbp_planner_count(plans, n, &pool, &s->need);
+	free(plans);
+	if (err == -ENOSPC) {
+		if (s->need.shared)
+			hwbp_core_log(HWBP_LOG_ERROR, "session: needs %u debug registers, %u free",
+				      s->need.need_watch + s->need.need_break, s->need.free_watch);
 		else
 			hwbp_core_log(HWBP_LOG_ERROR,
 				      "session: needs %u watchpoint and %u breakpoint registers, "
 				      "%u and %u free",
-				      tot->need_watch, tot->need_break, tot->cap_watch,
-				      tot->cap_break);
+				      s->need.need_watch, s->need.need_break, s->need.free_watch,
+				      s->need.free_break);
 	}
 	/* Record the pool in each plan, for hwbp_point_plan(). */
 	for (struct hwbp_point *pt = s->points; pt; pt = pt->next) {
 		struct hwbp_plan *pl = pt->pending ? &pt->nplan : &pt->plan;
 
-		pl->free_watch = tot->cap_watch;
-		pl->free_break = tot->shared ? tot->cap_watch : tot->cap_break;
+		pl->free_watch = s->need.free_watch;
+		pl->free_break = s->need.free_break;
 	}
 	return err;
 }
@@ -722,15 +634,33 @@ static int plan_all(struct hwbp_session *s, struct plan_totals *tot)
 /* See hwbp.h. */
 HWBP_API int hwbp_session_plan(struct hwbp_session *s)
 {
-	struct plan_totals tot;
+	return plan_all(s);
+}
 
-	return plan_all(s, &tot);
+/* See hwbp.h. */
+HWBP_API int hwbp_session_need(const struct hwbp_session *s, struct hwbp_need *out)
+{
+	struct hwbp_need n = {
+		.sz = sizeof(n),
+		.need_watch = s->need.need_watch,
+		.need_break = s->need.need_break,
+		.free_watch = s->need.free_watch,
+		.free_break = s->need.free_break,
+		.shared = s->need.shared,
+	};
+
+	if (!out || out->sz < offsetof(struct hwbp_need, need_watch))
+		return -EINVAL;
+	/* An older caller's smaller struct gets the fields it knows. */
+	n.sz = out->sz < sizeof(n) ? out->sz : sizeof(n);
+	memcpy(out, &n, n.sz);
+	return 0;
 }
 
 static struct hwbp_core_slot *slot_find(struct hwbp_core_slot *list, const struct hwbp_slot *sl)
 {
 	for (struct hwbp_core_slot *cs = list; cs; cs = cs->next)
-		if (slot_same(&cs->slot, sl))
+		if (hwbp_planner_same(&cs->slot, sl))
 			return cs;
 	return NULL;
 }
@@ -764,30 +694,43 @@ static void apply_rollback(struct hwbp_session *s, struct hwbp_core_slot *fresh)
 	}
 }
 
+/*
+ * The kernel refused a slot the plan counted on: another user (a debugger)
+ * holds some. What is free is then what the kernel has left plus what the
+ * session holds already: s->need says so, for hwbp_session_need().
+ */
 static void log_enospc(struct hwbp_session *s, unsigned int need_watch, unsigned int need_break)
 {
-	unsigned int fw = 0, fb = 0;
-	struct plan_totals tot;
-	int err;
+	unsigned int fw = 0, fb = 0, hw = 0, hb = 0;
+	int err = s->bk->free_slots(s->b, &fw, &fb);
 
-	s->bk->capacity(s->b, &tot.cap_watch, &tot.cap_break, &tot.shared);
-	err = s->bk->free_slots(s->b, &fw, &fb);
 	if (err) {
 		hwbp_core_log(HWBP_LOG_ERROR,
 			      "session: the kernel has no free debug register for %u more "
 			      "(probing the free ones failed: %s)",
 			      need_watch + need_break, strerror(-err));
-	} else if (tot.shared) {
+		return;
+	}
+	for (const struct hwbp_core_slot *cs = s->slots; cs; cs = cs->next) {
+		if (!cs->bk)
+			continue;
+		if (cs->slot.type == HWBP_SLOT_WATCH || s->need.shared)
+			hw++;
+		else
+			hb++;
+	}
+	s->need.free_watch = fw + hw;
+	s->need.free_break = s->need.shared ? s->need.free_watch : fb + hb;
+	if (s->need.shared)
 		hwbp_core_log(HWBP_LOG_ERROR,
 			      "session: needs %u more debug registers, %u free in the target "
 			      "(another user such as a debugger holds the others)",
 			      need_watch + need_break, fw);
-	} else {
+	else
 		hwbp_core_log(HWBP_LOG_ERROR,
 			      "session: needs %u more watchpoint and %u more breakpoint "
 			      "registers, %u and %u free in the target",
 			      need_watch, need_break, fw, fb);
-	}
 }
 
 /* See hwbp.h. */
@@ -795,12 +738,11 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 {
 	struct hwbp_core_slot *fresh = NULL, **fresh_tail = &fresh;
 	unsigned int add_watch = 0, add_break = 0;
-	struct plan_totals tot;
 	uint64_t *pre = NULL;
 	size_t npts = 0, k;
 	int err;
 
-	err = plan_all(s, &tot);
+	err = plan_all(s);
 	if (err)
 		return err;
 
@@ -869,7 +811,7 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 		for (struct hwbp_core_slot *cs = s->slots; cs; cs = cs->next) {
 			if (cs->new_refs || cs->moved || !cs->bk)
 				continue;
-			if (!tot.shared && cs->slot.type != nw->slot.type)
+			if (!s->need.shared && cs->slot.type != nw->slot.type)
 				continue;
 			old = cs;
 			break;
