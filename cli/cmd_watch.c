@@ -83,111 +83,151 @@ int watch_parse_if(const char *text, struct watch_args *a, char *why, size_t len
 	return 0;
 }
 
+/* The index of the "--" in ARGV, or -1. */
+static int find_dashes(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return i;
+	return -1;
+}
+
+/* Take option C (its argument ARG) into A; 0, or -1 after reporting it. */
+static int parse_opt(int c, char *arg, struct watch_args *a, bool *have_pid)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_PID:
+		if (cli_parse_u64(arg, &v) || v == 0 || v > 0x7fffffff) {
+			cli_error("give a process id, e.g. -p 4242", "bad pid '%s'", arg);
+			return -1;
+		}
+		a->pid = (pid_t)v;
+		*have_pid = true;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_BACKTRACE:
+		a->backtrace = true;
+		break;
+	case OPT_QUIET:
+		a->quiet = true;
+		break;
+	case OPT_FOLLOW_FORK:
+		a->follow_fork = true;
+		break;
+	case OPT_NO_FOLLOW_FORK:
+		a->follow_fork = false;
+		break;
+	case OPT_OUTPUT:
+		a->output = arg;
+		break;
+	case OPT_IF_CHANGED:
+		a->if_changed = true;
+		break;
+	case OPT_IF: {
+		char why[120];
+
+		if (watch_parse_if(arg, a, why, sizeof(why))) {
+			cli_error("write it as 'value OP NUMBER', e.g. --if 'value == 42'",
+				  "bad --if '%s': %s", arg, why);
+			return -1;
+		}
+		break;
+	}
+	case OPT_MAX_HITS:
+		if (cli_parse_u64(arg, &v) || v == 0) {
+			cli_error("give a positive number, e.g. --max-hits 10",
+				  "bad --max-hits '%s'", arg);
+			return -1;
+		}
+		a->max_hits = v;
+		break;
+	case OPT_DURATION: {
+		char *end;
+		double d = strtod(arg, &end);
+
+		if (*end || end == arg || !(d > 0) || !isfinite(d) || d > 1e9) {
+			cli_error("give seconds, e.g. --duration 2.5", "bad --duration '%s'", arg);
+			return -1;
+		}
+		a->duration_ms = (uint64_t)(d * 1000.0 + 0.5);
+		if (!a->duration_ms)
+			a->duration_ms = 1;
+		break;
+	}
+	case OPT_BACKEND:
+		if (!strcmp(arg, "auto"))
+			a->backend = HWBP_BACKEND_AUTO;
+		else if (!strcmp(arg, "perf"))
+			a->backend = HWBP_BACKEND_PERF;
+		else if (!strcmp(arg, "ptrace"))
+			a->backend = HWBP_BACKEND_PTRACE;
+		else {
+			cli_error("use auto, perf or ptrace", "unknown backend '%s'", arg);
+			return -1;
+		}
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/* What the options, SPECs and target say together; 0, or -1 after
+ * reporting what does not fit. */
+static int check_args(const struct cli_cmd *cmd, const struct watch_args *a, bool have_pid)
+{
+	if (a->nspecs == 0) {
+		char hint[80];
+
+		snprintf(hint, sizeof(hint), "e.g. hwbp %s w:counter -- ./app", cmd->name);
+		cli_error(hint, "%s needs at least one SPEC", cmd->name);
+		return -1;
+	}
+	if (have_pid && a->argv) {
+		cli_error("use either -p PID or -- COMMAND",
+			  "conflicting options: -p and -- COMMAND");
+		return -1;
+	}
+	if ((a->if_changed || a->if_text) && a->backend == HWBP_BACKEND_PERF) {
+		cli_error("use --backend ptrace (or auto), which stops the thread at each hit",
+			  "--if and --if-changed need the old and new values: the perf backend "
+			  "does not stop the target");
+		return -1;
+	}
+	if (!have_pid && !a->argv) {
+		cli_error("add -- COMMAND to launch a program, or -p PID to attach",
+			  "%s needs a target", cmd->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* See watch.h. */
 int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char **argv,
 		struct watch_args *a)
 {
 	bool have_pid = false;
 	char *arg;
-	int c, dashes = -1, bad;
+	int c, dashes, bad;
 
 	memset(a, 0, sizeof(*a));
 	a->mode = mode;
 	a->follow_fork = true;
 	/* "--" ends hwbp's options: what follows is the command, untouched. */
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			dashes = i;
-			break;
-		}
-	}
+	dashes = find_dashes(argc, argv);
 	cli_json_errors_from_args(argc, argv);
 	/* With a command, hwbp's own failure is 125 whatever it is, so that
 	 * the command's own exit 2 tells apart (as env(1) does). */
 	bad = dashes > 0 && argv[dashes + 1] ? CLI_CMD_HWBP_FAIL : CLI_USAGE;
 	if (dashes > 0)
 		argc = dashes;
-	while ((c = cli_getopt(cmd, argc, argv, &arg)) != -1) {
-		uint64_t v;
-
-		switch (c) {
-		case OPT_PID:
-			if (cli_parse_u64(arg, &v) || v == 0 || v > 0x7fffffff) {
-				cli_error("give a process id, e.g. -p 4242", "bad pid '%s'", arg);
-				return bad;
-			}
-			a->pid = (pid_t)v;
-			have_pid = true;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_BACKTRACE:
-			a->backtrace = true;
-			break;
-		case OPT_QUIET:
-			a->quiet = true;
-			break;
-		case OPT_FOLLOW_FORK:
-			a->follow_fork = true;
-			break;
-		case OPT_NO_FOLLOW_FORK:
-			a->follow_fork = false;
-			break;
-		case OPT_OUTPUT:
-			a->output = arg;
-			break;
-		case OPT_IF_CHANGED:
-			a->if_changed = true;
-			break;
-		case OPT_IF: {
-			char why[120];
-
-			if (watch_parse_if(arg, a, why, sizeof(why))) {
-				cli_error("write it as 'value OP NUMBER', e.g. --if 'value == 42'",
-					  "bad --if '%s': %s", arg, why);
-				return bad;
-			}
-			break;
-		}
-		case OPT_MAX_HITS:
-			if (cli_parse_u64(arg, &v) || v == 0) {
-				cli_error("give a positive number, e.g. --max-hits 10",
-					  "bad --max-hits '%s'", arg);
-				return bad;
-			}
-			a->max_hits = v;
-			break;
-		case OPT_DURATION: {
-			char *end;
-			double d = strtod(arg, &end);
-
-			if (*end || end == arg || !(d > 0) || !isfinite(d) || d > 1e9) {
-				cli_error("give seconds, e.g. --duration 2.5", "bad --duration '%s'",
-					  arg);
-				return bad;
-			}
-			a->duration_ms = (uint64_t)(d * 1000.0 + 0.5);
-			if (!a->duration_ms)
-				a->duration_ms = 1;
-			break;
-		}
-		case OPT_BACKEND:
-			if (!strcmp(arg, "auto"))
-				a->backend = HWBP_BACKEND_AUTO;
-			else if (!strcmp(arg, "perf"))
-				a->backend = HWBP_BACKEND_PERF;
-			else if (!strcmp(arg, "ptrace"))
-				a->backend = HWBP_BACKEND_PTRACE;
-			else {
-				cli_error("use auto, perf or ptrace", "unknown backend '%s'", arg);
-				return bad;
-			}
-			break;
-		default:
+	while ((c = cli_getopt(cmd, argc, argv, &arg)) != -1)
+		if (parse_opt(c, arg, a, &have_pid))
 			return bad;
-		}
-	}
 	a->specs = argv + optind;
 	a->nspecs = argc - optind;
 	if (dashes > 0) {
@@ -198,30 +238,7 @@ int watch_parse(const struct cli_cmd *cmd, enum watch_mode mode, int argc, char 
 		}
 		a->argv = argv + dashes + 1;
 	}
-	if (a->nspecs == 0) {
-		char hint[80];
-
-		snprintf(hint, sizeof(hint), "e.g. hwbp %s w:counter -- ./app", cmd->name);
-		cli_error(hint, "%s needs at least one SPEC", cmd->name);
-		return bad;
-	}
-	if (have_pid && a->argv) {
-		cli_error("use either -p PID or -- COMMAND",
-			  "conflicting options: -p and -- COMMAND");
-		return bad;
-	}
-	if ((a->if_changed || a->if_text) && a->backend == HWBP_BACKEND_PERF) {
-		cli_error("use --backend ptrace (or auto), which stops the thread at each hit",
-			  "--if and --if-changed need the old and new values: the perf backend "
-			  "does not stop the target");
-		return bad;
-	}
-	if (!have_pid && !a->argv) {
-		cli_error("add -- COMMAND to launch a program, or -p PID to attach",
-			  "%s needs a target", cmd->name);
-		return bad;
-	}
-	return 0;
+	return check_args(cmd, a, have_pid) ? bad : 0;
 }
 
 static int cmd_watch(int argc, char **argv)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * common.c - the parts of lib/sym built with and without elfutils
- * (WITH_SYM=0 builds nosym.c in place of dwfl.c and insn.c)
+ * (WITH_SYM=0 builds nosym.c in place of dwfl.c, dwarf.c, where.c,
+ * unwind.c and insn.c)
  */
 #include "sym/sym.h"
 

@@ -8,10 +8,10 @@
  * they map, or of one ELF file. The process is never attached to: nothing
  * here uses ptrace, and code bytes come from the ELF files on disk.
  *
- * Built with elfutils and Capstone (lib/sym/dwfl.c, lib/sym/insn.c), or,
- * with WITH_SYM=0, from lib/sym/nosym.c, where every function that needs
- * them returns -EOPNOTSUPP (only hwbp_sym_close() and
- * hwbp_sym_encoding_name() work there).
+ * Built with elfutils and Capstone (lib/sym/dwfl.c, dwarf.c, where.c,
+ * unwind.c and insn.c), or, with WITH_SYM=0, from lib/sym/nosym.c, where
+ * every function that needs them returns -EOPNOTSUPP (only
+ * hwbp_sym_close() and hwbp_sym_encoding_name() work there).
  *
  * Thread-safety: a context is used by one thread at a time. The functions
  * that take no context are pure and may be called from any thread.

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * resolve.c - SPECs to watched points: each SPEC resolved in the target's
+ * address space (symbol, DWARF path or address), then armed in the session
+ */
+#include "watch_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+/* The default length of a numeric SPEC, as perf's mem: events. */
+static uint64_t addr_default_len(enum hwbp_arch arch, enum hwbp_access access)
+{
+	if (access != HWBP_EXEC)
+		return 4;
+	return arch == HWBP_ARCH_X86_64 ? 1 : 4;
+}
+
+/* See watch_int.h. */
+int watch_spec_resolve(struct watch *w, struct watch_spec *ws, bool final)
+{
+	char why[320] = "";
+	int err;
+
+	if (ws->sp.is_addr) {
+		ws->loc.addr = ws->sp.addr;
+		ws->loc.kind = HWBP_SYM_ADDR;
+		ws->loc.len = 0;
+	} else {
+		err = hwbp_sym_resolve(w->sym, ws->sp.location, &ws->loc, why, sizeof(why));
+		/* --if compares as the type says. */
+		if (!err && w->args->if_text)
+			hwbp_sym_loc_type(w->sym, &ws->loc);
+		if (err == -ENXIO && final && w->launched && !w->stop_mode && w->dl_debug_state) {
+			/* OBJECT is not loaded: armed when the program dlopen()s it. */
+			if (!ws->dl_pending)
+				fprintf(stderr, "hwbp: '%s': %s; watched once the program loads it\n",
+					ws->sp.text, why);
+			ws->dl_pending = true;
+			w->dl_pending = true;
+			return -EAGAIN;
+		}
+		if ((err == -ENOENT || err == -ENXIO) && !final)
+			return -EAGAIN;
+		if (err == -ENODATA) {
+			cli_error_spec(ws->sp.text,
+				       "rebuild it with symbols (-g), or give a numeric address",
+				       "cannot resolve '%s': %s", ws->sp.text,
+				       why[0] ? why : "the binary is stripped");
+			return err;
+		}
+		if (err) {
+			char sugg[256] = "";
+			char hint[300];
+
+			if (err == -ENOENT && !strpbrk(ws->sp.location, ".[:+") &&
+			    hwbp_sym_suggest(w->sym, ws->sp.location, sugg, sizeof(sugg)) > 0)
+				snprintf(hint, sizeof(hint), "did you mean %s?", sugg);
+			else
+				snprintf(hint, sizeof(hint),
+					 "check the name with nm or gdb; a library's symbol is "
+					 "OBJECT:SYMBOL, e.g. libfoo.so:table");
+			if (err == -ENOENT && !why[0])
+				snprintf(why, sizeof(why), "no symbol '%s'", ws->sp.location);
+			cli_error_spec(ws->sp.text, hint, "cannot resolve '%s': %s", ws->sp.text,
+				       why[0] ? why : strerror(-err));
+			return err;
+		}
+	}
+	/* A function without an access means "break when it runs". */
+	if (ws->loc.kind == HWBP_SYM_FUNC && !ws->sp.access_given)
+		ws->sp.access = HWBP_EXEC;
+	if (!ws->sp.len) {
+		if (ws->sp.access == HWBP_EXEC)
+			ws->loc.len = addr_default_len(w->arch, HWBP_EXEC);
+		else if (!ws->loc.len)
+			ws->loc.len = addr_default_len(w->arch, ws->sp.access);
+	} else {
+		ws->loc.len = ws->sp.len;
+	}
+	ws->arm = ws->sp.access;
+	ws->resolved = true;
+	return 0;
+}
+
+/* See watch_int.h. */
+int watch_sym_open(struct watch *w)
+{
+	int err = hwbp_sym_open_pid(w->pid, &w->sym);
+
+	/* Types only where a value needs one: see watch_value_text(). */
+	hwbp_sym_defer_types(w->sym, true);
+	if (err == -EACCES || err == -EPERM) {
+		cli_error("run as the process's owner or root; perf also needs "
+			  "kernel.perf_event_paranoid <= 2 (sysctl) or CAP_PERFMON",
+			  "cannot watch process %d: %s", (int)w->pid, strerror(-err));
+		return err;
+	}
+	if (err) {
+		cli_error(NULL, "cannot read the symbols of process %d: %s", (int)w->pid,
+			  strerror(-err));
+		return err;
+	}
+	w->arch = hwbp_sym_arch(w->sym);
+	if (w->arch == HWBP_ARCH_NONE)
+		w->arch = hwbp_arch_host();
+	return 0;
+}
+
+/* An execute breakpoint where no instruction can start (arm64 and
+ * LoongArch instructions are 4-byte aligned). */
+static bool exec_misaligned(const struct watch *w, const struct watch_spec *ws)
+{
+	return ws->arm == HWBP_EXEC && w->arch != HWBP_ARCH_X86_64 && (ws->loc.addr & 3);
+}
+
+/* Why hwbp_watch() refused WS, and what to do about it. */
+static const char *arm_why(const struct watch *w, const struct watch_spec *ws, int err)
+{
+	if (err == -EINVAL && exec_misaligned(w, ws))
+		return "no instruction starts there";
+	return strerror(-err);
+}
+
+static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, int err)
+{
+	if (err == -EINVAL && exec_misaligned(w, ws))
+		return "instructions are 4-byte aligned: give a multiple of 4";
+	return NULL;
+}
+
+/* See watch_int.h. */
+int watch_arm(struct watch *w, bool *pending)
+{
+	int err;
+
+	*pending = false;
+	for (int i = 0; i < w->nspec; i++) {
+		struct watch_spec *ws = &w->spec[i];
+
+		if (ws->pt)
+			continue;
+		if (!ws->resolved) {
+			*pending = true;
+			continue;
+		}
+		HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
+		err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		w->armed |= !err;
+		if (err) {
+			cli_error_spec(ws->sp.text, arm_hint(w, ws, err),
+				       "cannot watch '%s' at 0x%" PRIx64 "/%" PRIu64 ": %s",
+				       ws->sp.text, ws->loc.addr, ws->loc.len, arm_why(w, ws, err));
+			return err;
+		}
+	}
+	err = hwbp_session_apply(w->s);
+	if (err == -ENOSPC) {
+		HWBP_OPTS(hwbp_need, nd);
+		unsigned int nat = 0;
+		const char *at = NULL;
+		char names[300] = "";
+
+		for (int i = 0; i < w->nspec; i++) {
+			size_t l = strlen(names);
+
+			if (!w->spec[i].pt)
+				continue;
+			snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
+				 w->spec[i].sp.text);
+			at = w->spec[i].sp.text;
+			nat++;
+		}
+		/* The planner's count: shared slots once, every point's pieces */
+		hwbp_session_need(w->s, &nd);
+		if (nd.shared || !nd.need_break || !nd.need_watch)
+			cli_error_spec(nat == 1 ? at : NULL,
+				       "watch fewer or shorter ranges, or aligned ones: see hwbp encode",
+				       "cannot watch %s: needs %u debug registers, %u free", names,
+				       nd.need_watch + nd.need_break,
+				       nd.shared || nd.need_watch ? nd.free_watch : nd.free_break);
+		else
+			cli_error_spec(nat == 1 ? at : NULL,
+				       "watch fewer or shorter ranges, or aligned ones: see hwbp encode",
+				       "cannot watch %s: needs %u watchpoint and %u breakpoint "
+				       "registers, %u and %u free",
+				       names, nd.need_watch, nd.need_break, nd.free_watch,
+				       nd.free_break);
+		return err;
+	}
+	if (err) {
+		const char *hint = NULL;
+
+		if (err == -EACCES || err == -EPERM)
+			hint = "run as root, or lower kernel.perf_event_paranoid (sysctl), or grant "
+			       "CAP_PERFMON";
+		cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
+	}
+	return err;
+}
