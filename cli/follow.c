@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 
 /* The x86-64 general registers in the perf numbering (asm/perf_regs.h):
  * AX..SP are 0..7, R8..R15 are 16..23. */
@@ -28,24 +27,6 @@ static void on_notify(const struct hwbp_notify *n, void *arg)
 	} else if (n->type == HWBP_NOTIFY_EXEC && n->pid == w->pid) {
 		w->exec_pending = true;
 	}
-}
-
-/* TracerPid of PID, 0 when untraced, -1 when unknown. */
-static int tracer_of(pid_t pid)
-{
-	char path[64], line[128];
-	int tracer = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "TracerPid:", 10))
-			tracer = atoi(line + 10);
-	fclose(f);
-	return tracer;
 }
 
 /* What hwbp watch samples with each hit (hwbp stat samples nothing). */
@@ -89,9 +70,9 @@ static void session_error(const struct watch *w, enum hwbp_backend_kind backend,
 		hint = "this kernel or CPU has no breakpoint PMU (see hwbp info)";
 	else if (err == -ESRCH)
 		hint = "check the pid with ps";
-	if (err == -EBUSY && tracer_of(w->pid) > 0)
+	if (err == -EBUSY && hwbp_process_tracer(w->pid) > 0)
 		cli_error(hint, "cannot watch process %d: it is already traced by process %d",
-			  (int)w->pid, tracer_of(w->pid));
+			  (int)w->pid, hwbp_process_tracer(w->pid));
 	else
 		cli_error(hint, "cannot watch process %d: %s", (int)w->pid, strerror(-err));
 }
@@ -180,6 +161,7 @@ int watch_follow_linker(struct watch *w, bool *pending)
 
 	while (*pending && !w->dl_pending) {
 		struct hwbp_sym_loc dl;
+		uint64_t entry;
 		char why[200];
 
 		/* Symbols of libraries: stop again once the dynamic linker has
@@ -187,7 +169,9 @@ int watch_follow_linker(struct watch *w, bool *pending)
 		if (hwbp_sym_resolve(w->sym, "_dl_debug_state", &dl, why, sizeof(why)))
 			dl.addr = 0;
 		w->dl_debug_state = dl.addr;
-		err = launch_until_libs(w->pid, dl.addr, launch_entry(w->pid));
+		if (hwbp_launch_entry(w->pid, &entry))
+			entry = 0;
+		err = hwbp_launch_run_to_libs(w->pid, dl.addr, entry);
 		if (err < 0) {
 			cli_error(NULL, "cannot follow the dynamic linker of '%s': %s",
 				  w->args->argv[0], strerror(-err));
@@ -217,18 +201,15 @@ int watch_follow_start(struct watch *w)
 	/* perf: the watchpoints need no tracer, unless a SPEC waits for a
 	 * library the program will dlopen(). ptrace: the library traces. */
 	if (w->launched && !w->stop_mode && w->dl_pending) {
-		err = launch_libs_start(&w->libs, w->pid, w->dl_debug_state);
-		if (!err && ptrace(PTRACE_CONT, w->pid, NULL, NULL))
-			err = -errno;
+		err = hwbp_dl_follow(w->pid, w->dl_debug_state, &w->dl);
 		if (err) {
 			cli_error(NULL, "cannot follow the libraries '%s' loads: %s", w->args->argv[0],
 				  strerror(-err));
 			return err;
 		}
 		w->following_libs = true;
-	} else if (w->launched && !w->stop_mode && ptrace(PTRACE_DETACH, w->pid, NULL, NULL)) {
-		err = errno ? -errno : -EIO;
-		cli_error(NULL, "cannot start command '%s': %m", w->args->argv[0]);
+	} else if (w->launched && !w->stop_mode && (err = hwbp_launch_release(w->pid))) {
+		cli_error(NULL, "cannot start command '%s': %s", w->args->argv[0], strerror(-err));
 		return err;
 	}
 	return 0;
@@ -237,19 +218,21 @@ int watch_follow_start(struct watch *w)
 /* See watch_int.h. */
 bool watch_follow_poll(struct watch *w, int *status)
 {
-	int r = launch_libs_poll(&w->libs, status);
+	enum hwbp_dl_event ev = hwbp_dl_poll(w->dl, status);
+	bool done = ev == HWBP_DL_EXEC;
 
-	if (r == 1) {
+	if (ev == HWBP_DL_MAPPED) {
 		watch_arm_loaded_libs(w);
-		launch_libs_step(&w->libs);
-		r = w->dl_pending ? 0 : 3;
+		hwbp_dl_resume(w->dl);
+		done = !w->dl_pending;	/* nothing waits for a library any more */
 	}
-	if (r == 2) {
+	if (ev == HWBP_DL_EXITED) {
 		w->following_libs = false;
 		return true;
 	}
-	if (r == 3) {
-		launch_libs_stop(&w->libs);
+	if (done) {
+		hwbp_dl_close(w->dl);
+		w->dl = NULL;
 		w->following_libs = false;
 	}
 	return false;

@@ -269,7 +269,7 @@ static int start(struct watch *w)
 	hwbp_set_log(watch_log, NULL, NULL);
 
 	if (a->argv) {
-		err = launch_stopped(a->argv, &w->pid);
+		err = hwbp_launch(a->argv, &w->pid);
 		if (err)
 			return launch_start_error(a->argv[0], err);
 		w->launched = true;
@@ -361,8 +361,10 @@ static int finish(struct watch *w, bool exited, int status)
 	uint64_t dur;
 	int rc;
 
-	if (w->following_libs)
-		launch_libs_stop(&w->libs);
+	if (w->following_libs) {
+		hwbp_dl_close(w->dl);
+		w->dl = NULL;
+	}
 	/* Whatever the kernel still holds belongs to the run. */
 	if (!w->done)
 		drain(w, 0);

@@ -57,7 +57,7 @@ struct watch {
 	bool dl_pending;		/* some SPEC waits for a dlopen() */
 	bool armed;			/* some SPEC was ever watched */
 	uint64_t dl_debug_state;	/* the dynamic linker's hook, or 0 */
-	struct launch_libs libs;	/* following dlopen() (launch, perf) */
+	struct hwbp_dl *dl;		/* following dlopen() (launched, perf) */
 	bool following_libs;
 	uint64_t hits;			/* records reported */
 	uint64_t t0;			/* CLOCK_MONOTONIC at arming, ns */

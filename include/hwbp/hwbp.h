@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -431,7 +432,8 @@ enum hwbp_backend_kind {
  *     waits, and waits with sigtimedwait(); children the library does not
  *     trace are never reaped by it;
  *   - a process the caller already holds PTRACE_SEIZEd and stopped (a
- *     command it launched, at its exec stop) is taken over, and stays
+ *     command from hwbp_launch() at its exec stop, or a debugger's own
+ *     tracee with every thread in a ptrace-stop) is taken over, and stays
  *     stopped until the first hwbp_session_poll(); otherwise every thread
  *     is seized (-EBUSY if another tracer, such as a debugger, holds it);
  *   - at exec, HWBP_NOTIFY_EXEC is delivered and the thread is held until
@@ -448,6 +450,85 @@ enum hwbp_backend_kind {
  * hwbp_session_fd() gives -EINVAL (there is no descriptor to wait on);
  * hwbp_session_lost() is always 0 (a stopped thread loses nothing).
  */
+
+/*
+ * Launching a command for a session, as a debugger's "run" does (libhwbp
+ * 0.3, version node HWBP_0.3). The calling thread becomes the command's
+ * parent and tracer, and holds it stopped right after its exec, before any
+ * instruction of the program or of its dynamic linker ran: there the
+ * caller reads where it was loaded and arms points. Then either a ptrace
+ * session takes it over (see above), or the caller lets it go with
+ * hwbp_launch_release() (perf sessions need no tracer), first following
+ * its libraries if a point waits for one. Call them from one thread.
+ */
+
+/*
+ * hwbp_launch() - fork and exec ARGV (PATH searched), PTRACE_SEIZEd with
+ * PTRACE_O_TRACEEXEC, held at its exec stop. SIGINT, SIGTERM, SIGHUP and
+ * SIGPIPE are reset to their defaults in the command.
+ *
+ * Return: 0 and *PID; -ENOENT when the command is not found, the exec's
+ * errno (-EACCES, -ENOEXEC, ...) when it cannot be run, -EINVAL for an
+ * empty ARGV, another negative errno from fork or ptrace.
+ */
+int hwbp_launch(char *const argv[], pid_t *pid);
+
+/* hwbp_launch_release() - let a held command run on, untraced. */
+int hwbp_launch_release(pid_t pid);
+
+/* hwbp_launch_entry() - a process's entry point (AT_ENTRY), into *ENTRY. */
+int hwbp_launch_entry(pid_t pid, uint64_t *entry);
+
+/*
+ * hwbp_launch_run_to_libs() - run a held command on until the dynamic
+ * linker calls DL_DEBUG_STATE (it has just mapped libraries, before their
+ * constructors) or the program reaches ENTRY (every library it links is
+ * mapped), passing its own signals on; it is held there again.
+ *
+ * Return: 0 at DL_DEBUG_STATE, 1 at ENTRY, -ESRCH if it ended on the way,
+ * -EOPNOTSUPP on an arch without a software breakpoint here, another
+ * negative errno from ptrace.
+ */
+int hwbp_launch_run_to_libs(pid_t pid, uint64_t dl_debug_state, uint64_t entry);
+
+/*
+ * Following a held command's dlopen() calls while it runs: a software
+ * breakpoint on the dynamic linker's DL_DEBUG_STATE, which it calls once a
+ * library is mapped and before its constructors run. The caller stays the
+ * tracer of every thread meanwhile; their signals are passed on and
+ * group-stops kept stopped.
+ */
+struct hwbp_dl;
+
+/* hwbp_dl_poll() results */
+enum hwbp_dl_event {
+	HWBP_DL_NONE,		/* nothing waiting */
+	HWBP_DL_MAPPED,		/* a thread is held on the trap: arm, then hwbp_dl_resume() */
+	HWBP_DL_EXITED,		/* the process ended (*status: its wait status) */
+	HWBP_DL_EXEC,		/* it called exec: the trap is gone, hwbp_dl_close() */
+};
+
+/*
+ * hwbp_dl_follow() - plant the trap in the held command PID and let it run.
+ * Return: 0 and *OUT; -EOPNOTSUPP on an arch without a software
+ * breakpoint here, -EINVAL, -ENOMEM, or a negative errno from ptrace.
+ */
+int hwbp_dl_follow(pid_t pid, uint64_t dl_debug_state, struct hwbp_dl **out);
+
+/* hwbp_dl_poll() - take the ptrace events waiting, without blocking. */
+enum hwbp_dl_event hwbp_dl_poll(struct hwbp_dl *d, int *status);
+
+/* hwbp_dl_resume() - run the thread held on the trap over it and on. */
+void hwbp_dl_resume(struct hwbp_dl *d);
+
+/* hwbp_dl_close() - remove the trap, detach every thread, free D (NULL: no-op). */
+void hwbp_dl_close(struct hwbp_dl *d);
+
+/*
+ * hwbp_process_tracer() - the pid that traces process PID (a debugger):
+ * 0 when none, -1 when it cannot be read.
+ */
+pid_t hwbp_process_tracer(pid_t pid);
 
 /* struct hwbp_session_opts.sample bits (stream mode) */
 #define HWBP_SAMPLE_REGS	0x1u	/* user registers, sample_regs_user */
