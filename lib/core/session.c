@@ -733,20 +733,16 @@ static void log_enospc(struct hwbp_session *s, unsigned int need_watch, unsigned
 			      need_watch, need_break, fw, fb);
 }
 
-/* See hwbp.h. */
-HWBP_API int hwbp_session_apply(struct hwbp_session *s)
+/* One apply's state: the slots it creates and the counts taken before. */
+struct apply {
+	struct hwbp_core_slot *fresh, **fresh_tail;
+	unsigned int add_watch, add_break;	/* fresh slots not rewritten from old ones */
+	uint64_t *pre;				/* per point, in list order */
+};
+
+/* Map every piece of every live point to an existing slot or a fresh one. */
+static int apply_map(struct hwbp_session *s, struct apply *ap, size_t *npts)
 {
-	struct hwbp_core_slot *fresh = NULL, **fresh_tail = &fresh;
-	unsigned int add_watch = 0, add_break = 0;
-	uint64_t *pre = NULL;
-	size_t npts = 0, k;
-	int err;
-
-	err = plan_all(s);
-	if (err)
-		return err;
-
-	/* Map every piece to an existing slot or a fresh one. */
 	for (struct hwbp_core_slot *cs = s->slots; cs; cs = cs->next) {
 		cs->new_refs = 0;
 		cs->new_enabled = false;
@@ -754,32 +750,31 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 		cs->moved = false;
 		cs->pair = NULL;
 	}
+	*npts = 0;
 	for (struct hwbp_point *pt = s->points; pt; pt = pt->next) {
 		const struct hwbp_plan *pl = pt->pending ? &pt->nplan : &pt->plan;
 
-		npts++;
+		(*npts)++;
 		if (pt->dead)
 			continue;
 		for (unsigned int i = 0; i < pl->nslots; i++) {
 			struct hwbp_core_slot *cs = slot_find(s->slots, &pl->slots[i]);
 
 			if (!cs)
-				cs = slot_find(fresh, &pl->slots[i]);
+				cs = slot_find(ap->fresh, &pl->slots[i]);
 			if (!cs) {
 				cs = calloc(1, sizeof(*cs));
-				if (!cs) {
-					err = -ENOMEM;
-					goto out_free;
-				}
+				if (!cs)
+					return -ENOMEM;
 				cs->slot = pl->slots[i];
 				cs->slot.index = 0;
 				cs->fresh = true;
-				*fresh_tail = cs;
-				fresh_tail = &cs->next;
+				*ap->fresh_tail = cs;
+				ap->fresh_tail = &cs->next;
 				if (cs->slot.type == HWBP_SLOT_WATCH)
-					add_watch++;
+					ap->add_watch++;
 				else
-					add_break++;
+					ap->add_break++;
 			}
 			cs->new_refs++;
 			if (pt->enabled)
@@ -787,35 +782,42 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 			pt->npieces_cs[i] = cs;
 		}
 	}
+	return 0;
+}
 
-	/* Counts of points about to change, read before any slot moves. */
-	pre = calloc(npts ? npts : 1, sizeof(*pre));
-	if (!pre) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	k = 0;
+/* Counts of the points about to change, read before any slot moves. */
+static int apply_read_counts(struct hwbp_session *s, struct apply *ap, size_t npts)
+{
+	size_t k = 0;
+
+	ap->pre = calloc(npts ? npts : 1, sizeof(*ap->pre));
+	if (!ap->pre)
+		return -ENOMEM;
 	for (struct hwbp_point *pt = s->points; pt; pt = pt->next, k++) {
 		if (!pt->dead && pt->pending && pt->applied && pt->enabled) {
-			err = point_live(pt, &pre[k], NULL);
+			int err = point_live(pt, &ap->pre[k], NULL);
+
 			if (err)
-				goto out_free;
+				return err;
 		}
 	}
+	return 0;
+}
 
-	/* Pair slots that go with slots that come, same type (any type on a
-	 * shared pool), and rewrite them in place. */
-	for (struct hwbp_core_slot *nw = fresh; nw; nw = nw->next) {
+/* The backend side: slots that go are rewritten in place into slots that
+ * come (same type, any on a shared pool), the rest installed, then the
+ * enabled states set. On failure the caller rolls back. */
+static int apply_backend(struct hwbp_session *s, struct apply *ap)
+{
+	int err = 0;
+
+	for (struct hwbp_core_slot *nw = ap->fresh; nw; nw = nw->next) {
 		struct hwbp_core_slot *old = NULL;
 
-		for (struct hwbp_core_slot *cs = s->slots; cs; cs = cs->next) {
-			if (cs->new_refs || cs->moved || !cs->bk)
-				continue;
-			if (!s->need.shared && cs->slot.type != nw->slot.type)
-				continue;
-			old = cs;
-			break;
-		}
+		for (struct hwbp_core_slot *cs = s->slots; cs && !old; cs = cs->next)
+			if (!cs->new_refs && !cs->moved && cs->bk &&
+			    (s->need.shared || cs->slot.type == nw->slot.type))
+				old = cs;
 		if (!old)
 			break;
 		err = slot_count(s, old, &nw->origin);
@@ -826,22 +828,22 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 		if (err == -EOPNOTSUPP)
 			break;	/* not in place: install below, remove the old one after */
 		if (err)
-			goto out_rollback;
+			return err;
 		nw->bk = old->bk;
 		nw->pair = old;
 		nw->enabled = nw->new_enabled;
 		old->moved = true;
 		if (nw->slot.type == HWBP_SLOT_WATCH)
-			add_watch--;
+			ap->add_watch--;
 		else
-			add_break--;
+			ap->add_break--;
 	}
-	for (struct hwbp_core_slot *nw = fresh; nw; nw = nw->next) {
+	for (struct hwbp_core_slot *nw = ap->fresh; nw; nw = nw->next) {
 		if (nw->bk)
 			continue;
 		err = s->bk->install(s->b, &nw->slot, nw->new_enabled, nw, &nw->bk);
 		if (err)
-			goto out_rollback;
+			return err;
 		nw->enabled = nw->new_enabled;
 		nw->origin = 0;
 	}
@@ -850,10 +852,15 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 			continue;
 		err = s->bk->enable(s->b, cs->bk, cs->new_enabled);
 		if (err)
-			goto out_rollback;
+			return err;
 	}
+	return 0;
+}
 
-	/* Committed: nothing below can fail in the backend. */
+/* Committed: the slot list becomes the fresh slots and the kept ones;
+ * nothing here can fail in the backend. */
+static void apply_commit_slots(struct hwbp_session *s, struct apply *ap)
+{
 	for (struct hwbp_core_slot *cs = s->slots; cs; cs = cs->next)
 		if (cs->new_refs)
 			cs->enabled = cs->new_enabled;
@@ -869,22 +876,27 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 			s->bk->remove(s->b, cs->bk);
 		*pp = cs->next;
 		/* Pieces of points being changed still point here; they are
-		 * re-pointed below before anyone reads them. */
+		 * re-pointed by apply_commit_points() before anyone reads them. */
 		slot_free(cs);
 	}
-	for (struct hwbp_core_slot *cs = fresh; cs; cs = cs->next) {
+	for (struct hwbp_core_slot *cs = ap->fresh; cs; cs = cs->next) {
 		cs->refs = cs->new_refs;
 		cs->pair = NULL;
 	}
-	*fresh_tail = s->slots;
-	s->slots = fresh;
-	fresh = NULL;
+	*ap->fresh_tail = s->slots;
+	s->slots = ap->fresh;
+	ap->fresh = NULL;
+}
 
-	k = 0;
+/* Committed: each changed point takes its new plan, pieces and bases. */
+static void apply_commit_points(struct hwbp_session *s, const struct apply *ap)
+{
+	size_t k = 0;
+
 	for (struct hwbp_point *pt = s->points; pt; pt = pt->next, k++) {
 		if (pt->dead || !pt->pending)
 			continue;
-		pt->saved += pre[k];
+		pt->saved += ap->pre[k];
 		pt->plan = pt->nplan;
 		pt->addr = pt->naddr;
 		pt->len = pt->nlen;
@@ -910,21 +922,41 @@ HWBP_API int hwbp_session_apply(struct hwbp_session *s)
 	}
 	for (struct hwbp_core_slot *cs = s->slots; cs; cs = cs->next)
 		cs->fresh = false;
-	free(pre);
-	return 0;
+}
 
-out_rollback:
-	apply_rollback(s, fresh);
-	if (err == -ENOSPC)
-		log_enospc(s, add_watch, add_break);
-out_free:
-	while (fresh) {
-		struct hwbp_core_slot *cs = fresh;
+/* See hwbp.h. */
+HWBP_API int hwbp_session_apply(struct hwbp_session *s)
+{
+	struct apply ap = { .fresh = NULL };
+	size_t npts;
+	int err;
 
-		fresh = cs->next;
+	err = plan_all(s);
+	if (err)
+		return err;
+	ap.fresh_tail = &ap.fresh;
+	err = apply_map(s, &ap, &npts);
+	if (!err)
+		err = apply_read_counts(s, &ap, npts);
+	if (!err) {
+		err = apply_backend(s, &ap);
+		if (err) {
+			apply_rollback(s, ap.fresh);
+			if (err == -ENOSPC)
+				log_enospc(s, ap.add_watch, ap.add_break);
+		}
+	}
+	if (!err) {
+		apply_commit_slots(s, &ap);
+		apply_commit_points(s, &ap);
+	}
+	while (ap.fresh) {
+		struct hwbp_core_slot *cs = ap.fresh;
+
+		ap.fresh = cs->next;
 		slot_free(cs);
 	}
-	free(pre);
+	free(ap.pre);
 	return err;
 }
 
