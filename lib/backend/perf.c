@@ -80,6 +80,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "core/core.h"
@@ -105,6 +106,7 @@ struct perf_buf {
 	int fd;		/* the dummy event that owns the mapping */
 	void *base;
 	size_t map_len;
+	unsigned char *data;	/* the ring: base + data_offset */
 	size_t data_len;
 	unsigned char *scratch;	/* a record that wraps around is copied here */
 	struct perf_buf *next;
@@ -153,9 +155,20 @@ struct hwbp_bk {
 	struct sigaction old_step_sa;
 };
 
+/* The kernel's page size: 4 KiB on x86-64, often 16 or 64 KiB on arm64
+ * and LoongArch. Ring buffers are whole pages of it. */
 static size_t page_size(void)
 {
-	return 4096;
+	static size_t ps;
+	size_t v = __atomic_load_n(&ps, __ATOMIC_RELAXED);
+
+	if (!v) {
+		long r = sysconf(_SC_PAGESIZE);
+
+		v = r > 0 ? (size_t)r : 4096;
+		__atomic_store_n(&ps, v, __ATOMIC_RELAXED);
+	}
+	return v;
 }
 
 /* --------------------------------------------------------------------- */
@@ -326,6 +339,27 @@ static void buf_free(struct hwbp_bk *b, struct perf_buf *pb)
 	free(pb);
 }
 
+/*
+ * Where the ring is in PB's mapping: data_offset and data_size of the
+ * header page (Linux 4.1); before that, the page after the header and
+ * the rest of the mapping.
+ */
+static void buf_locate(struct perf_buf *pb)
+{
+	const struct perf_event_mmap_page *mp = pb->base;
+	size_t room = pb->map_len - page_size();
+	size_t off = page_size();
+
+	if (mp->data_offset && mp->data_offset < pb->map_len) {
+		off = (size_t)mp->data_offset;
+		room = pb->map_len - off;
+	}
+	pb->data = (unsigned char *)pb->base + off;
+	pb->data_len = room;
+	if (mp->data_size && mp->data_size <= room)
+		pb->data_len = (size_t)mp->data_size;
+}
+
 /* The buffer of (CPU, TID), opening its owner if there is none yet. */
 static int buf_get(struct hwbp_bk *b, pid_t tid, int cpu, struct perf_buf **out)
 {
@@ -345,13 +379,7 @@ static int buf_get(struct hwbp_bk *b, pid_t tid, int cpu, struct perf_buf **out)
 		return -ENOMEM;
 	pb->cpu = cpu;
 	pb->tid = tid;
-	pb->data_len = (size_t)b->o.buffer_pages * page_size();
-	pb->map_len = pb->data_len + page_size();
-	pb->scratch = malloc(pb->data_len);
-	if (!pb->scratch) {
-		free(pb);
-		return -ENOMEM;
-	}
+	pb->map_len = ((size_t)b->o.buffer_pages + 1) * page_size();
 	dummy_attr(b, &a);
 	pb->fd = ev_open(b, &a, tid, cpu);
 	if (pb->fd < 0) {
@@ -365,6 +393,12 @@ static int buf_get(struct hwbp_bk *b, pid_t tid, int cpu, struct perf_buf **out)
 		pb->base = NULL;
 		buf_free(b, pb);
 		return err;
+	}
+	buf_locate(pb);
+	pb->scratch = malloc(pb->data_len);
+	if (!pb->scratch) {
+		buf_free(b, pb);
+		return -ENOMEM;
 	}
 	ee.data.ptr = pb;
 	err = hwbp_sys.epoll_ctl(b->epfd, EPOLL_CTL_ADD, pb->fd, &ee);
@@ -1093,7 +1127,7 @@ static int handle_record(struct hwbp_bk *b, const struct perf_event_header *h, u
 static int buf_drain(struct hwbp_bk *b, struct perf_buf *pb, bool deliver)
 {
 	struct perf_event_mmap_page *mp = pb->base;
-	unsigned char *data = (unsigned char *)pb->base + page_size();
+	unsigned char *data = pb->data;
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = mp->data_tail;
 	int stop = 0;
