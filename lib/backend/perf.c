@@ -518,12 +518,64 @@ static void slot_close(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 	free(bs);
 }
 
-static bool slot_has_tid(const struct hwbp_bk_slot *bs, pid_t tid)
+static int tid_cmp(const void *x, const void *y)
 {
-	for (size_t i = 0; i < bs->nev; i++)
-		if (bs->ev[i].tid == tid)
-			return true;
-	return false;
+	pid_t a = *(const pid_t *)x, b = *(const pid_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Of TIDS[0..N), the tasks that none of EV[0..NEV) is on, in the order
+ * listed: written to OUT (which may be TIDS) unless it is NULL. Return how
+ * many, or -ENOMEM. The look-ups are sorted: a process may have thousands
+ * of threads, each with an event per CPU.
+ */
+static ssize_t tids_missing(pid_t *tids, size_t n, const struct perf_ev *ev, size_t nev,
+			    pid_t *out)
+{
+	pid_t *seen;
+	size_t m = 0;
+
+	if (!nev) {
+		if (out && out != tids)
+			memcpy(out, tids, n * sizeof(*out));
+		return (ssize_t)n;
+	}
+	seen = malloc(nev * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	for (size_t i = 0; i < nev; i++)
+		seen[i] = ev[i].tid;
+	qsort(seen, nev, sizeof(*seen), tid_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (bsearch(&tids[i], seen, nev, sizeof(*seen), tid_cmp))
+			continue;
+		if (out)
+			out[m] = tids[i];
+		m++;
+	}
+	free(seen);
+	return (ssize_t)m;
+}
+
+/*
+ * Descriptors for slot events on the N new tasks TIDS: one per task (and
+ * CPU), and a side-band dummy per task and CPU that has none yet. Counting
+ * only what is new matters: a second slot on 5,000 threads, or a second
+ * listing, must not ask for descriptors already open.
+ */
+static int fd_budget_tasks(struct hwbp_bk *b, pid_t *tids, size_t n)
+{
+	uint64_t per = b->percpu ? (uint64_t)b->ncpu : 1;
+	ssize_t sides = 0;
+
+	if (b->buffers) {
+		sides = tids_missing(tids, n, b->side, b->nside, NULL);
+		if (sides < 0)
+			return (int)sides;
+	}
+	return fd_budget(b, ((uint64_t)n + (uint64_t)sides) * per);
 }
 
 /* Open the slot's events on TID: one, or one per CPU. -ESRCH: gone. */
@@ -574,16 +626,18 @@ static int slot_add_process(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct p
 			err = -ESRCH;
 			break;
 		}
-		err = fd_budget(b, (uint64_t)n * (b->percpu ? (uint64_t)b->ncpu * 2 : 1));
+		n = tids_missing(tids, (size_t)n, bs->ev, bs->nev, tids);
+		if (n <= 0) {
+			err = (int)n;
+			break;
+		}
+		err = fd_budget_tasks(b, tids, (size_t)n);
 		if (err)
 			break;
 		for (ssize_t i = 0; i < n; i++) {
-			if (slot_has_tid(bs, tids[i]))
-				continue;
 			err = slot_add_task(b, bs, a, tids[i]);
 			if (err == -ESRCH) {
-				/* Exited while we looked: nothing to watch. Mark it
-				 * seen with a closed entry so we do not retry. */
+				/* Exited while we looked: nothing to watch. */
 				err = 0;
 				continue;
 			}
