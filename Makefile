@@ -67,7 +67,7 @@ LIB_SRCS_ALL := $(sort $(wildcard lib/*.c lib/*/*.c))
 ifeq ($(WITH_SYM),1)
 LIB_SRCS := $(filter-out lib/sym/nosym.c,$(LIB_SRCS_ALL))
 else
-LIB_SRCS := $(filter-out lib/sym/%,$(LIB_SRCS_ALL)) lib/sym/nosym.c lib/sym/common.c
+LIB_SRCS := $(filter-out lib/sym/%,$(LIB_SRCS_ALL)) lib/sym/nosym.c
 endif
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
