@@ -1210,20 +1210,13 @@ static void perf_close(struct hwbp_bk *b)
 	free(b);
 }
 
-static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
-		     struct hwbp_bk **out)
+/* What the target and delivery ask for: tasks to list, inheritance,
+ * buffers, events per CPU. */
+static void open_shape(struct hwbp_bk *b)
 {
-	unsigned int fw = 0, fb = 0;
-	struct hwbp_bk *b;
-	struct hwbp_pool pool;
-	int n, err;
+	const struct hwbp_session_opts *o = &b->o;
+	struct perf_event_attr a;
 
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->s = s;
-	b->o = *o;
-	b->epfd = -1;
 	switch (o->target) {
 	case HWBP_TARGET_THREAD:
 		b->tid = hwbp_sys.gettid();
@@ -1248,39 +1241,40 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 	b->buffers = o->delivery == HWBP_DELIVER_STREAM ||
 		     (o->per_thread && b->inherit && o->delivery == HWBP_DELIVER_COUNT);
 	b->fmt_lost = b->buffers;
-	{
-		struct perf_event_attr a;
-
-		memset(&a, 0, sizeof(a));
-		attr_common(b, &a);
-		b->sample_type = a.sample_type;
-	}
+	memset(&a, 0, sizeof(a));
+	attr_common(b, &a);
+	b->sample_type = a.sample_type;
 	if (b->buffers && b->inherit)
 		b->percpu = true;
-	if (o->per_thread && b->inherit && o->delivery == HWBP_DELIVER_SIGNAL) {
-		/* Rows of inherited threads need sample records, i.e. buffers. */
-		err = -EOPNOTSUPP;
-		goto fail;
-	}
+}
+
+/* The online CPUs, and the epoll descriptor over the buffers if any. */
+static int open_cpus(struct hwbp_bk *b)
+{
+	int n;
+
 	b->cpus = calloc(PERF_CPUS_MAX, sizeof(*b->cpus));
-	if (!b->cpus) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	if (!b->cpus)
+		return -ENOMEM;
 	n = hwbp_sys_online_cpus(b->cpus, PERF_CPUS_MAX);
-	if (n < 0) {
-		err = n;
-		goto fail;
-	}
+	if (n < 0)
+		return n;
 	b->ncpu = n < PERF_CPUS_MAX ? n : PERF_CPUS_MAX;
 	if (b->buffers) {
 		b->epfd = hwbp_sys.epoll_create();
-		if (b->epfd < 0) {
-			err = b->epfd;
-			goto fail;
-		}
+		if (b->epfd < 0)
+			return b->epfd;
 	}
-	pool = hwbp_arch_pool(hwbp_arch_host());
+	return 0;
+}
+
+/* The CPU's slots, of which those free on the target right now. */
+static int open_capacity(struct hwbp_bk *b)
+{
+	struct hwbp_pool pool = hwbp_arch_pool(hwbp_arch_host());
+	unsigned int fw = 0, fb = 0;
+	int err;
+
 	b->shared = hwbp_arch_host() == HWBP_ARCH_X86_64;
 	b->cap_watch = (unsigned int)__builtin_popcount(pool.watch);
 	b->cap_break = b->shared ? b->cap_watch : (unsigned int)__builtin_popcount(pool.brk);
@@ -1292,7 +1286,7 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 			err = -EOPNOTSUPP;
 		hwbp_core_log(HWBP_LOG_ERROR, "session: cannot open a breakpoint on the target: %s",
 			      strerror(-err));
-		goto fail;
+		return err;
 	}
 	if (fw < b->cap_watch)
 		b->cap_watch = fw;
@@ -1300,16 +1294,36 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 		b->cap_break = fb;
 	if (b->shared)
 		b->cap_break = b->cap_watch;
-	if (o->delivery == HWBP_DELIVER_SIGNAL) {
+	return 0;
+}
+
+static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
+		     struct hwbp_bk **out)
+{
+	struct hwbp_bk *b;
+	int err;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->s = s;
+	b->o = *o;
+	b->epfd = -1;
+	open_shape(b);
+	/* Rows of inherited threads need sample records, i.e. buffers. */
+	err = o->per_thread && b->inherit && o->delivery == HWBP_DELIVER_SIGNAL ? -EOPNOTSUPP : 0;
+	if (!err)
+		err = open_cpus(b);
+	if (!err)
+		err = open_capacity(b);
+	if (!err && o->delivery == HWBP_DELIVER_SIGNAL)
 		err = hwbp_perf_signal_open(b);
-		if (err)
-			goto fail;
+	if (err) {
+		perf_close(b);
+		return err;
 	}
 	*out = b;
 	return 0;
-fail:
-	perf_close(b);
-	return err;
 }
 
 const struct hwbp_backend hwbp_perf_backend = {
