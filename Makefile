@@ -16,7 +16,16 @@
 # prefixes the tools; WITH_SYM=0 builds without elfutils and Capstone;
 # STATIC=1 links programs statically.
 
-VERSION := 0.1.0
+# The version has one source: HWBP_VERSION_MAJOR, _MINOR and _PATCH in
+# include/hwbp/hwbp.h, which hwbp_version() also gives. libhwbp.pc, the
+# installed file names and the soname come from it here, and tools/version-check
+# (run by "make tests") holds lib/libhwbp.map's version nodes to it.
+version_part = $(shell sed -n 's/^.define HWBP_VERSION_$(1)[[:space:]]\{1,\}\([0-9]\{1,\}\)[[:space:]]*$$/\1/p' include/hwbp/hwbp.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error include/hwbp/hwbp.h: no HWBP_VERSION_MAJOR, _MINOR or _PATCH)
+endif
 O ?= $(if $(filter 1,$(SAN)),build-san,build)
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -67,7 +76,7 @@ LIB_SRCS_ALL := $(sort $(wildcard lib/*.c lib/*/*.c))
 ifeq ($(WITH_SYM),1)
 LIB_SRCS := $(filter-out lib/sym/nosym.c,$(LIB_SRCS_ALL))
 else
-LIB_SRCS := $(filter-out lib/sym/%,$(LIB_SRCS_ALL)) lib/sym/nosym.c lib/sym/common.c
+LIB_SRCS := $(filter-out lib/sym/%,$(LIB_SRCS_ALL)) lib/sym/nosym.c
 endif
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
@@ -87,11 +96,11 @@ TARGET_LIBS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%.so,$(wildcard t
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 
-SONAME := libhwbp.so.0
+SONAME := libhwbp.so.$(VERSION_MAJOR)
 
 .PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-valgrind \
 	check-cross check-arm64 check-x86 check-loongarch demo deps install uninstall clean bench bench-progs \
-	lint
+	lint version-check
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -116,7 +125,7 @@ $(O)/hwbp: $(CLI_OBJS) $(O)/libhwbp.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(SAN_FLAGS) $(STATIC_FLAG) $(LDFLAGS) -o $@ $(CLI_OBJS) $(O)/libhwbp.a $(LIBS)
 
-$(O)/libhwbp.pc: libhwbp.pc.in Makefile
+$(O)/libhwbp.pc: libhwbp.pc.in Makefile include/hwbp/hwbp.h
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
@@ -126,7 +135,8 @@ $(O)/libhwbp.pc: libhwbp.pc.in Makefile
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libhwbp.a $(HDRS)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(PROG_CFLAGS) $(SYM_CFLAGS) -o $@ $< $(O)/libhwbp.a -lcmocka $(LIBS)
+	$(Q)$(CC) $(PROG_CFLAGS) $(SYM_CFLAGS) -DHWBP_MAKE_VERSION='"$(VERSION)"' -o $@ $< \
+		$(O)/libhwbp.a -lcmocka $(LIBS)
 
 $(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h) tests/lostdb.h
 	$(call msg,CC,$<)
@@ -177,7 +187,7 @@ $(O)/bench/%: bench/%.c $(O)/libhwbp.a $(HDRS)
 	$(Q)$(CC) $(PROG_CFLAGS) -o $@ $< $(O)/libhwbp.a $(LIBS)
 
 bench-progs: $(BENCH_BINS)
-tests: all $(UNIT_BINS) $(HW_BINS) $(TOOL_BINS) $(TARGET_BINS) $(TARGET_LIBS)
+tests: version-check all $(UNIT_BINS) $(HW_BINS) $(TOOL_BINS) $(TARGET_BINS) $(TARGET_LIBS)
 hw-tests: $(O)/hwbp $(HW_BINS) $(TOOL_BINS)
 
 deps:
@@ -213,6 +223,9 @@ bench: all $(BENCH_BINS) $(TARGET_BINS)
 
 lint:
 	$(Q)tools/lint
+
+version-check:
+	$(Q)tools/version-check
 
 # --- install -----------------------------------------------------------------
 install: all

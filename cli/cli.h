@@ -65,7 +65,6 @@ void cli_set_json_errors(FILE *f);
 /* cli_set_json_errors(stdout) if ARGV asks for --json (or -j) before any
  * "--": so that even a refusal of the command line is a record. */
 void cli_json_errors_from_args(int argc, char **argv);
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Numbers as users type them: decimal, 0x hex, 0 octal is NOT taken. */
 int cli_parse_u64(const char *s, uint64_t *out);

@@ -21,7 +21,7 @@ void cli_set_json_errors(FILE *f)
 /* See cli.h. */
 void cli_json_errors_from_args(int argc, char **argv)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
 			cli_set_json_errors(stdout);
 }
@@ -59,17 +59,6 @@ void cli_error_spec(const char *spec, const char *hint, const char *fmt, ...)
 	va_start(ap, fmt);
 	cli_verror(spec, hint, fmt, ap);
 	va_end(ap);
-}
-
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("hwbp: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cli_parse_u64(const char *s, uint64_t *out)

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define HWBP_VERSION_MAJOR 0
-#define HWBP_VERSION_MINOR 1
+#define HWBP_VERSION_MINOR 3
 #define HWBP_VERSION_PATCH 0
 
 /*

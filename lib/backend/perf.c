@@ -60,7 +60,7 @@
  *    siginfo_t on LP64 and the type (5) at offset 32 (glibc 2.36 has no
  *    names for them). The signal is sent on return to user mode, i.e.
  *    after the access on x86. arm64 traps before the access, and sigtrap
- *    defeats the kernel's step-over there: see step_arm() for the cure.
+ *    defeats the kernel's step-over there: see perf_signal.c for the cure.
  *  - Sample times: use_clockid with CLOCK_MONOTONIC, so time_ns compares
  *    with clock_gettime().
  */
@@ -68,37 +68,22 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <pthread.h>
-#include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <ucontext.h>
+#include <unistd.h>
 
-#include "backend/backend.h"
-#include "core/core.h"
+#include "backend/perf.h"
 #include "planner.h"
 #include "sys.h"
 
-#ifndef TRAP_PERF
-#define TRAP_PERF 6
-#endif
-
 #define PERF_CPUS_MAX 1024
 #define PERF_TIDS_MAX (1 << 20)
-
-struct perf_ev {
-	int fd;
-	pid_t tid;	/* -1 for CPU-wide events */
-	int cpu;	/* -1 for per-task events */
-	uint64_t id;
-};
 
 struct perf_buf {
 	int cpu;
@@ -106,57 +91,26 @@ struct perf_buf {
 	int fd;		/* the dummy event that owns the mapping */
 	void *base;
 	size_t map_len;
+	unsigned char *data;	/* the ring: base + data_offset */
 	size_t data_len;
 	unsigned char *scratch;	/* a record that wraps around is copied here */
 	struct perf_buf *next;
 };
 
-struct hwbp_bk_slot {
-	struct hwbp_slot slot;
-	void *cookie;
-	bool enabled;
-	struct perf_ev *ev;
-	size_t nev, cap;
-	struct hwbp_core_tally tids;	/* per_thread rows counted from samples */
-	uint64_t echo;		/* signal mode step-overs the kernel counted */
-	struct hwbp_bk_slot *next;
-};
-
-struct hwbp_bk {
-	struct hwbp_session *s;
-	struct hwbp_session_opts o;
-	pid_t pid;		/* process whose tasks are listed (SELF, PID) */
-	pid_t tid;		/* THREAD, TID */
-	bool inherit;
-	bool percpu;		/* events per task and CPU */
-	bool buffers;
-	int *cpus;
-	int ncpu;
-	unsigned int cap_watch, cap_break;
-	bool shared;
-	struct perf_buf *bufs;
-	struct perf_ev *side;	/* side-band dummies, not the buffer owners */
-	size_t nside, capside;
-	int epfd;
-	uint64_t lost;		/* from PERF_RECORD_LOST (kernels before 6.0) */
-	uint64_t lost_gone;	/* PERF_FORMAT_LOST of removed slots */
-	bool fmt_lost;		/* events read {value, lost} */
-	bool no_roe;		/* the kernel has no remove_on_exec (before 5.13) */
-	uint64_t sample_type;	/* of every event sharing the buffers */
-	uint64_t nfds;
-	uint64_t *ips;		/* call chain of the hit being delivered */
-	uint64_t nips;
-	struct hwbp_bk_slot *slots;
-	struct hwbp_bk_slot *last_hit;	/* cache for id lookups */
-	struct sigaction old_sa;
-	bool sa_installed;
-	int step_sig;		/* signal mode step-over's signal, or 0 */
-	struct sigaction old_step_sa;
-};
-
+/* The kernel's page size: 4 KiB on x86-64, often 16 or 64 KiB on arm64
+ * and LoongArch. Ring buffers are whole pages of it. */
 static size_t page_size(void)
 {
-	return 4096;
+	static size_t ps;
+	size_t v = __atomic_load_n(&ps, __ATOMIC_RELAXED);
+
+	if (!v) {
+		long r = sysconf(_SC_PAGESIZE);
+
+		v = r > 0 ? (size_t)r : 4096;
+		__atomic_store_n(&ps, v, __ATOMIC_RELAXED);
+	}
+	return v;
 }
 
 /* --------------------------------------------------------------------- */
@@ -327,6 +281,27 @@ static void buf_free(struct hwbp_bk *b, struct perf_buf *pb)
 	free(pb);
 }
 
+/*
+ * Where the ring is in PB's mapping: data_offset and data_size of the
+ * header page (Linux 4.1); before that, the page after the header and
+ * the rest of the mapping.
+ */
+static void buf_locate(struct perf_buf *pb)
+{
+	const struct perf_event_mmap_page *mp = pb->base;
+	size_t room = pb->map_len - page_size();
+	size_t off = page_size();
+
+	if (mp->data_offset && mp->data_offset < pb->map_len) {
+		off = (size_t)mp->data_offset;
+		room = pb->map_len - off;
+	}
+	pb->data = (unsigned char *)pb->base + off;
+	pb->data_len = room;
+	if (mp->data_size && mp->data_size <= room)
+		pb->data_len = (size_t)mp->data_size;
+}
+
 /* The buffer of (CPU, TID), opening its owner if there is none yet. */
 static int buf_get(struct hwbp_bk *b, pid_t tid, int cpu, struct perf_buf **out)
 {
@@ -346,13 +321,7 @@ static int buf_get(struct hwbp_bk *b, pid_t tid, int cpu, struct perf_buf **out)
 		return -ENOMEM;
 	pb->cpu = cpu;
 	pb->tid = tid;
-	pb->data_len = (size_t)b->o.buffer_pages * page_size();
-	pb->map_len = pb->data_len + page_size();
-	pb->scratch = malloc(pb->data_len);
-	if (!pb->scratch) {
-		free(pb);
-		return -ENOMEM;
-	}
+	pb->map_len = ((size_t)b->o.buffer_pages + 1) * page_size();
 	dummy_attr(b, &a);
 	pb->fd = ev_open(b, &a, tid, cpu);
 	if (pb->fd < 0) {
@@ -366,6 +335,12 @@ static int buf_get(struct hwbp_bk *b, pid_t tid, int cpu, struct perf_buf **out)
 		pb->base = NULL;
 		buf_free(b, pb);
 		return err;
+	}
+	buf_locate(pb);
+	pb->scratch = malloc(pb->data_len);
+	if (!pb->scratch) {
+		buf_free(b, pb);
+		return -ENOMEM;
 	}
 	ee.data.ptr = pb;
 	err = hwbp_sys.epoll_ctl(b->epfd, EPOLL_CTL_ADD, pb->fd, &ee);
@@ -485,12 +460,64 @@ static void slot_close(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 	free(bs);
 }
 
-static bool slot_has_tid(const struct hwbp_bk_slot *bs, pid_t tid)
+static int tid_cmp(const void *x, const void *y)
 {
-	for (size_t i = 0; i < bs->nev; i++)
-		if (bs->ev[i].tid == tid)
-			return true;
-	return false;
+	pid_t a = *(const pid_t *)x, b = *(const pid_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Of TIDS[0..N), the tasks that none of EV[0..NEV) is on, in the order
+ * listed: written to OUT (which may be TIDS) unless it is NULL. Return how
+ * many, or -ENOMEM. The look-ups are sorted: a process may have thousands
+ * of threads, each with an event per CPU.
+ */
+static ssize_t tids_missing(pid_t *tids, size_t n, const struct perf_ev *ev, size_t nev,
+			    pid_t *out)
+{
+	pid_t *seen;
+	size_t m = 0;
+
+	if (!nev) {
+		if (out && out != tids)
+			memcpy(out, tids, n * sizeof(*out));
+		return (ssize_t)n;
+	}
+	seen = malloc(nev * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	for (size_t i = 0; i < nev; i++)
+		seen[i] = ev[i].tid;
+	qsort(seen, nev, sizeof(*seen), tid_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (bsearch(&tids[i], seen, nev, sizeof(*seen), tid_cmp))
+			continue;
+		if (out)
+			out[m] = tids[i];
+		m++;
+	}
+	free(seen);
+	return (ssize_t)m;
+}
+
+/*
+ * Descriptors for slot events on the N new tasks TIDS: one per task (and
+ * CPU), and a side-band dummy per task and CPU that has none yet. Counting
+ * only what is new matters: a second slot on 5,000 threads, or a second
+ * listing, must not ask for descriptors already open.
+ */
+static int fd_budget_tasks(struct hwbp_bk *b, pid_t *tids, size_t n)
+{
+	uint64_t per = b->percpu ? (uint64_t)b->ncpu : 1;
+	ssize_t sides = 0;
+
+	if (b->buffers) {
+		sides = tids_missing(tids, n, b->side, b->nside, NULL);
+		if (sides < 0)
+			return (int)sides;
+	}
+	return fd_budget(b, ((uint64_t)n + (uint64_t)sides) * per);
 }
 
 /* Open the slot's events on TID: one, or one per CPU. -ESRCH: gone. */
@@ -541,16 +568,18 @@ static int slot_add_process(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct p
 			err = -ESRCH;
 			break;
 		}
-		err = fd_budget(b, (uint64_t)n * (b->percpu ? (uint64_t)b->ncpu * 2 : 1));
+		n = tids_missing(tids, (size_t)n, bs->ev, bs->nev, tids);
+		if (n <= 0) {
+			err = (int)n;
+			break;
+		}
+		err = fd_budget_tasks(b, tids, (size_t)n);
 		if (err)
 			break;
 		for (ssize_t i = 0; i < n; i++) {
-			if (slot_has_tid(bs, tids[i]))
-				continue;
 			err = slot_add_task(b, bs, a, tids[i]);
 			if (err == -ESRCH) {
-				/* Exited while we looked: nothing to watch. Mark it
-				 * seen with a closed entry so we do not retry. */
+				/* Exited while we looked: nothing to watch. */
 				err = 0;
 				continue;
 			}
@@ -575,7 +604,7 @@ static int perf_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool en
 	int err = 0;
 
 	if (b->step_sig && slot->access == HWBP_EXEC)
-		return -EOPNOTSUPP;	/* see step_arm() */
+		return -EOPNOTSUPP;	/* see step_arm() in perf_signal.c */
 	bs = calloc(1, sizeof(*bs));
 	if (!bs)
 		return -ENOMEM;
@@ -726,7 +755,7 @@ static uint64_t slot_lost(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 
 /*
  * Of the kernel's count V, the traps that were the second half of a
- * signal mode step-over (the echo, see step_arm()): the kernel counts
+ * signal mode step-over (the echo, see perf_signal.c): the kernel counts
  * each access twice there.
  */
 static uint64_t slot_echo(const struct hwbp_bk_slot *bs, uint64_t v)
@@ -1094,7 +1123,7 @@ static int handle_record(struct hwbp_bk *b, const struct perf_event_header *h, u
 static int buf_drain(struct hwbp_bk *b, struct perf_buf *pb, bool deliver)
 {
 	struct perf_event_mmap_page *mp = pb->base;
-	unsigned char *data = (unsigned char *)pb->base + page_size();
+	unsigned char *data = pb->data;
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = mp->data_tail;
 	int stop = 0;
@@ -1153,300 +1182,6 @@ static int perf_poll(struct hwbp_bk *b, int timeout_ms)
 }
 
 /* --------------------------------------------------------------------- */
-/* Signal mode                                                           */
-
-static struct hwbp_bk *_Atomic perf_sig_owner;
-
-/* A SIGTRAP that is not a hit goes to the handler that was there before. */
-static void sigtrap_forward(struct hwbp_bk *b, int sig, siginfo_t *si, void *uc)
-{
-	const struct sigaction *old = b ? &b->old_sa : NULL;
-
-	if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
-		old->sa_sigaction(sig, si, uc);
-	} else if (old && old->sa_handler != SIG_IGN && old->sa_handler != SIG_DFL) {
-		old->sa_handler(sig);
-	} else if (!old || old->sa_handler == SIG_DFL) {
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-		/* Default action (core dump): re-raise once we return. */
-		hwbp_sys.sigaction(SIGTRAP, &dfl, NULL);
-		hwbp_sys.tgkill(hwbp_sys.getpid(), hwbp_sys.gettid(), SIGTRAP);
-	}
-}
-
-/* The slot cookie (sig_data) of a perf breakpoint SIGTRAP; false if SI is
- * some other SIGTRAP. si_perf_data is at byte offset 24 of siginfo_t on
- * LP64, si_perf_type at 32 and si_perf_flags at 36 (ARCH.md 5.3). */
-static bool sigtrap_hit(const siginfo_t *si, uint64_t *data, uint32_t *flags)
-{
-	unsigned long d;
-	uint32_t type;
-
-	if (si->si_code != TRAP_PERF)
-		return false;
-	memcpy(&d, (const char *)si + 24, sizeof(d));
-	memcpy(&type, (const char *)si + 32, sizeof(type));
-	memcpy(flags, (const char *)si + 36, sizeof(*flags));
-	*data = d;
-	return type == PERF_TYPE_BREAKPOINT;
-}
-
-#ifndef TRAP_PERF_FLAG_ASYNC
-#define TRAP_PERF_FLAG_ASYNC 1u	/* Linux 6.0, commit 78ed93d72ded */
-#endif
-
-#if defined(__aarch64__) || defined(__loongarch64)
-/*
- * Step-over for CPUs that trap before the access (arm64; LoongArch is
- * built but refused in perf_open()).
- *
- * The exception comes before the load or store. For a perf event with the
- * default overflow handler the kernel disables the task's watchpoints and
- * single-steps the access itself (ARCH.md 2.5), but with sigtrap the signal
- * is delivered first: the handler's first instruction takes the step, the
- * watchpoints come back, and sigreturn runs the access into the same trap,
- * forever (EMULATION.md 1.6, E1).
- *
- * Disabling the slot's event around the access (EMULATION.md 1.6, E2/E3)
- * works for one thread, but the events of a SELF target are inherited:
- * PERF_EVENT_IOC_DISABLE on the descriptor disables the clones in every
- * thread created since, so their accesses during the step would be lost.
- * So the watchpoint stays armed and the kernel's own per-thread step-over
- * is used instead:
- *
- *  1. The hit's SIGTRAP: the handler opens a one-shot execute breakpoint
- *     on this thread at pc + 4 (a load or store is never a branch, and A64
- *     and LoongArch instructions are 4 bytes) that signals by O_ASYNC with
- *     a real-time signal (F_SETSIG, to this thread with F_SETOWN_EX), keeps
- *     the hit, and returns with SIGTRAP blocked in the restored mask.
- *  2. The access runs again and traps again (the echo). Its SIGTRAP is
- *     blocked, so it stays pending and nothing interrupts the kernel's
- *     step: the access completes once, and the watchpoint is re-armed.
- *  3. The breakpoint at pc + 4 fires: its handler closes it, takes the
- *     echo with sigtimedwait() and notes it so that counts leave it out,
- *     runs the callback, and returns with SIGTRAP unblocked.
- *
- * Each access thus gives one callback and one count, on any thread, and
- * the callback runs after the access as on x86 (the ucontext is that of
- * the next instruction; hit->ip stays the accessing one). The step costs
- * two signals and a few system calls more than on x86. The O_ASYNC signal
- * is sent from irq_work (a self-IPI) when the breakpoint traps; should the
- * IPI come late, it still lands at the kernel's step over that breakpoint,
- * one instruction on. An access from another thread is never in the way:
- * the blocked mask, the breakpoint and the state below are this thread's.
- * Execute breakpoints are refused in signal mode here: the instruction
- * after one may be anywhere.
- */
-static __thread __attribute__((tls_model("initial-exec"))) struct {
-	int fd;			/* breakpoint at pc + 4 while stepping, else -1 */
-	bool step_blocked;	/* the step signal was blocked before */
-	uint64_t cookie;	/* the slot being stepped over */
-	struct hwbp_hit hit;	/* delivered once the access is done */
-} perf_step = { .fd = -1 };
-
-static uint64_t uc_pc(void *uc)
-{
-#if defined(__aarch64__)
-	return ((ucontext_t *)uc)->uc_mcontext.pc;
-#else
-	return ((ucontext_t *)uc)->uc_mcontext.__pc;
-#endif
-}
-
-static struct hwbp_bk_slot *slot_by_cookie(struct hwbp_bk *b, uint64_t cookie)
-{
-	for (struct hwbp_bk_slot *bs = b->slots; bs; bs = bs->next)
-		if ((uint64_t)(uintptr_t)bs->cookie == cookie)
-			return bs;
-	return NULL;
-}
-
-/* Step 1: arm the breakpoint after the access and block SIGTRAP for it.
- * Return false if the hit must be delivered now. */
-static bool step_arm(struct hwbp_bk *b, uint64_t cookie, const struct hwbp_hit *hit,
-		     ucontext_t *u)
-{
-	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = hit->tid };
-	struct perf_event_attr a;
-	struct hwbp_bk_slot *bs;
-	int fd;
-
-	if (perf_step.fd >= 0) {
-		/* Left over: the access never completed (a fault that was
-		 * longjmp()ed out of). */
-		hwbp_sys.close(perf_step.fd);
-		perf_step.fd = -1;
-	}
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_X;
-	a.bp_addr = uc_pc(u) + 4;
-	a.bp_len = 4;
-	a.sample_period = 1;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	/* Enabled at once: nothing runs at pc + 4 before this handler returns
-	 * (the callback waits for step 3). */
-	fd = hwbp_sys.perf_event_open(&a, 0, -1, -1, 0);
-	if (fd >= 0 && (hwbp_sys.fcntl(fd, F_SETOWN_EX, (unsigned long)&own) ||
-			hwbp_sys.fcntl(fd, F_SETSIG, (unsigned long)b->step_sig) ||
-			hwbp_sys.fcntl(fd, F_SETFL, O_ASYNC))) {
-		hwbp_sys.close(fd);
-		fd = -1;
-	}
-	if (fd < 0) {
-		/* No breakpoint register (a debugger holds them all): rather
-		 * than trap on this access forever, the slot stops reporting. */
-		bs = slot_by_cookie(b, cookie);
-		for (size_t i = 0; bs && i < bs->nev; i++)
-			hwbp_sys.ioctl(bs->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
-		return false;
-	}
-	perf_step.fd = fd;
-	perf_step.cookie = cookie;
-	perf_step.hit = *hit;
-	perf_step.step_blocked = sigismember(&u->uc_sigmask, b->step_sig) == 1;
-	sigaddset(&u->uc_sigmask, SIGTRAP);
-	sigdelset(&u->uc_sigmask, b->step_sig);
-	return true;
-}
-
-/* Step 3: the access is done; take its echo, report the hit and unblock
- * SIGTRAP. */
-static void perf_stepsig(int sig, siginfo_t *si, void *uc)
-{
-	struct hwbp_bk *b = atomic_load(&perf_sig_owner);
-	const struct timespec now = { 0, 0 };
-	uint64_t set = 1ull << (SIGTRAP - 1);
-	ucontext_t *u = uc;
-	int saved = errno;
-	siginfo_t info;
-
-	if (!b || perf_step.fd < 0 || si->si_code <= 0 || si->si_fd != perf_step.fd) {
-		const struct sigaction *old = b ? &b->old_step_sa : NULL;
-
-		/* Not ours: the old handler, if it was a function. */
-		if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction)
-			old->sa_sigaction(sig, si, uc);
-		else if (old && old->sa_handler != SIG_IGN && old->sa_handler != SIG_DFL)
-			old->sa_handler(sig);
-		errno = saved;
-		return;
-	}
-	hwbp_sys.close(perf_step.fd);
-	perf_step.fd = -1;
-	/* One echo at most (SIGTRAP does not queue); other SIGTRAPs go on. */
-	while (hwbp_sys.sigtimedwait(&set, &info, &now) == SIGTRAP) {
-		uint64_t data = 0;
-		uint32_t flags = 0;
-
-		if (sigtrap_hit(&info, &data, &flags)) {
-			struct hwbp_bk_slot *bs = slot_by_cookie(b, data);
-
-			if (bs)
-				__atomic_add_fetch(&bs->echo, 1, __ATOMIC_RELAXED);
-			break;
-		}
-		sigtrap_forward(b, SIGTRAP, &info, uc);
-	}
-	perf_step.hit.ucontext = uc;
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)perf_step.cookie, &perf_step.hit);
-	sigdelset(&u->uc_sigmask, SIGTRAP);
-	if (perf_step.step_blocked)
-		sigaddset(&u->uc_sigmask, sig);
-	errno = saved;
-}
-#endif
-
-/*
- * The accessing thread's ids, remembered per thread: two system calls per
- * hit are a noticeable part of a signal-mode hit in a VM. A forked child
- * starts with its parent's copy, so the fork handler forgets them.
- */
-static __thread __attribute__((tls_model("initial-exec"))) struct {
-	pid_t pid, tid;
-} perf_ids;
-
-static void perf_ids_forget(void)
-{
-	perf_ids.pid = 0;
-	perf_ids.tid = 0;
-}
-
-static void perf_atfork(void)
-{
-	pthread_atfork(NULL, NULL, perf_ids_forget);
-}
-
-static void perf_ids_get(pid_t *pid, pid_t *tid)
-{
-	if (!perf_ids.tid) {
-		perf_ids.pid = hwbp_sys.getpid();
-		perf_ids.tid = hwbp_sys.gettid();
-	}
-	*pid = perf_ids.pid;
-	*tid = perf_ids.tid;
-}
-
-static void perf_sigtrap(int sig, siginfo_t *si, void *uc)
-{
-	struct hwbp_bk *b = atomic_load(&perf_sig_owner);
-	int saved = errno;
-	uint64_t data = 0;
-	uint32_t flags = 0;
-	struct hwbp_hit hit;
-
-	if (!b || !sigtrap_hit(si, &data, &flags)) {
-		sigtrap_forward(b, sig, si, uc);
-		errno = saved;
-		return;
-	}
-	memset(&hit, 0, sizeof(hit));
-	perf_ids_get(&hit.pid, &hit.tid);
-	hit.cpu = -1;
-	hit.ucontext = uc;
-#if defined(__x86_64__)
-	hit.ip = (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
-#elif defined(__aarch64__) || defined(__loongarch64)
-	hit.ip = uc_pc(uc);
-	/* A SIGTRAP that was blocked at the access arrives late (ASYNC): the
-	 * kernel has stepped over that access already. */
-	if ((flags & TRAP_PERF_FLAG_ASYNC) || !step_arm(b, data, &hit, uc))
-		hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
-#else
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
-#endif
-	errno = saved;
-}
-
-#if defined(__aarch64__) || defined(__loongarch64)
-/* The step-over's real-time signal: the highest one nobody handles. */
-static int step_sig_take(struct hwbp_bk *b)
-{
-	for (int sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
-		struct sigaction sa, old;
-
-		if (hwbp_sys.sigaction(sig, NULL, &old) || old.sa_handler != SIG_DFL)
-			continue;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = perf_stepsig;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		if (hwbp_sys.sigaction(sig, &sa, &b->old_step_sa))
-			continue;
-		b->step_sig = sig;
-		return 0;
-	}
-	hwbp_core_log(HWBP_LOG_ERROR, "session: signal mode needs a real-time signal "
-		      "with no handler, and there is none");
-	return -EBUSY;
-}
-#endif
-
-/* --------------------------------------------------------------------- */
 /* Session                                                               */
 
 static void perf_close(struct hwbp_bk *b)
@@ -1470,31 +1205,19 @@ static void perf_close(struct hwbp_bk *b)
 	}
 	if (b->epfd >= 0)
 		hwbp_sys.close(b->epfd);
-	if (b->step_sig)
-		hwbp_sys.sigaction(b->step_sig, &b->old_step_sa, NULL);
-	if (b->sa_installed) {
-		hwbp_sys.sigaction(SIGTRAP, &b->old_sa, NULL);
-		atomic_store(&perf_sig_owner, NULL);
-	}
+	hwbp_perf_signal_close(b);
 	free(b->cpus);
 	free(b->ips);
 	free(b);
 }
 
-static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
-		     struct hwbp_bk **out)
+/* What the target and delivery ask for: tasks to list, inheritance,
+ * buffers, events per CPU. */
+static void open_shape(struct hwbp_bk *b)
 {
-	unsigned int fw = 0, fb = 0;
-	struct hwbp_bk *b;
-	struct hwbp_pool pool;
-	int n, err;
+	const struct hwbp_session_opts *o = &b->o;
+	struct perf_event_attr a;
 
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->s = s;
-	b->o = *o;
-	b->epfd = -1;
 	switch (o->target) {
 	case HWBP_TARGET_THREAD:
 		b->tid = hwbp_sys.gettid();
@@ -1519,39 +1242,40 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 	b->buffers = o->delivery == HWBP_DELIVER_STREAM ||
 		     (o->per_thread && b->inherit && o->delivery == HWBP_DELIVER_COUNT);
 	b->fmt_lost = b->buffers;
-	{
-		struct perf_event_attr a;
-
-		memset(&a, 0, sizeof(a));
-		attr_common(b, &a);
-		b->sample_type = a.sample_type;
-	}
+	memset(&a, 0, sizeof(a));
+	attr_common(b, &a);
+	b->sample_type = a.sample_type;
 	if (b->buffers && b->inherit)
 		b->percpu = true;
-	if (o->per_thread && b->inherit && o->delivery == HWBP_DELIVER_SIGNAL) {
-		/* Rows of inherited threads need sample records, i.e. buffers. */
-		err = -EOPNOTSUPP;
-		goto fail;
-	}
+}
+
+/* The online CPUs, and the epoll descriptor over the buffers if any. */
+static int open_cpus(struct hwbp_bk *b)
+{
+	int n;
+
 	b->cpus = calloc(PERF_CPUS_MAX, sizeof(*b->cpus));
-	if (!b->cpus) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	if (!b->cpus)
+		return -ENOMEM;
 	n = hwbp_sys_online_cpus(b->cpus, PERF_CPUS_MAX);
-	if (n < 0) {
-		err = n;
-		goto fail;
-	}
+	if (n < 0)
+		return n;
 	b->ncpu = n < PERF_CPUS_MAX ? n : PERF_CPUS_MAX;
 	if (b->buffers) {
 		b->epfd = hwbp_sys.epoll_create();
-		if (b->epfd < 0) {
-			err = b->epfd;
-			goto fail;
-		}
+		if (b->epfd < 0)
+			return b->epfd;
 	}
-	pool = hwbp_arch_pool(hwbp_arch_host());
+	return 0;
+}
+
+/* The CPU's slots, of which those free on the target right now. */
+static int open_capacity(struct hwbp_bk *b)
+{
+	struct hwbp_pool pool = hwbp_arch_pool(hwbp_arch_host());
+	unsigned int fw = 0, fb = 0;
+	int err;
+
 	b->shared = hwbp_planner_shared(hwbp_arch_host());
 	b->cap_watch = (unsigned int)__builtin_popcount(pool.watch);
 	b->cap_break = b->shared ? b->cap_watch : (unsigned int)__builtin_popcount(pool.brk);
@@ -1563,7 +1287,7 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 			err = -EOPNOTSUPP;
 		hwbp_core_log(HWBP_LOG_ERROR, "session: cannot open a breakpoint on the target: %s",
 			      strerror(-err));
-		goto fail;
+		return err;
 	}
 	if (fw < b->cap_watch)
 		b->cap_watch = fw;
@@ -1571,50 +1295,36 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 		b->cap_break = fb;
 	if (b->shared)
 		b->cap_break = b->cap_watch;
-#if defined(__loongarch64)
-	/*
-	 * LoongArch traps before the access too, and the step-over below is
-	 * written for it, but no emulator has its debug registers (EMULATION.md
-	 * 2.2) and whether its kernel steps a sigtrap event the way arm64's
-	 * does is unknown (ARCH.md 7): refuse rather than loop. TODO(#6)
-	 */
-	if (o->delivery == HWBP_DELIVER_SIGNAL) {
-		err = -EOPNOTSUPP;
-		goto fail;
-	}
-#endif
-	if (o->delivery == HWBP_DELIVER_SIGNAL) {
-		struct hwbp_bk *expect = NULL;
-		struct sigaction sa;
+	return 0;
+}
 
-		if (!atomic_compare_exchange_strong(&perf_sig_owner, &expect, b)) {
-			err = -EBUSY;
-			goto fail;
-		}
-		static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
+		     struct hwbp_bk **out)
+{
+	struct hwbp_bk *b;
+	int err;
 
-		pthread_once(&atfork_once, perf_atfork);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = perf_sigtrap;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		err = hwbp_sys.sigaction(SIGTRAP, &sa, &b->old_sa);
-		if (err) {
-			atomic_store(&perf_sig_owner, NULL);
-			goto fail;
-		}
-		b->sa_installed = true;
-#if defined(__aarch64__) || defined(__loongarch64)
-		err = step_sig_take(b);
-		if (err)
-			goto fail;
-#endif
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->s = s;
+	b->o = *o;
+	b->epfd = -1;
+	open_shape(b);
+	/* Rows of inherited threads need sample records, i.e. buffers. */
+	err = o->per_thread && b->inherit && o->delivery == HWBP_DELIVER_SIGNAL ? -EOPNOTSUPP : 0;
+	if (!err)
+		err = open_cpus(b);
+	if (!err)
+		err = open_capacity(b);
+	if (!err && o->delivery == HWBP_DELIVER_SIGNAL)
+		err = hwbp_perf_signal_open(b);
+	if (err) {
+		perf_close(b);
+		return err;
 	}
 	*out = b;
 	return 0;
-fail:
-	perf_close(b);
-	return err;
 }
 
 const struct hwbp_backend hwbp_perf_backend = {

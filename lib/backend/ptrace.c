@@ -990,35 +990,63 @@ static bool adopt(struct hwbp_bk *b, pid_t tid, pid_t pid)
 	return true;
 }
 
+/*
+ * The thread ids of PID, in *TIDS (room for *CAP, grown as needed: a
+ * process may have any number of threads). Return how many, or a negative
+ * errno.
+ */
+static ssize_t tasks_list(pid_t pid, pid_t **tids, size_t *cap)
+{
+	for (;;) {
+		ssize_t n = hwbp_sys.list_tasks(pid, *tids, *cap);
+		size_t c = *cap ? *cap : 256;
+		pid_t *t;
+
+		if (n < 0 || (*tids && (size_t)n <= *cap))
+			return n;
+		/* More threads than room (or no room yet): list again. */
+		while (c < (size_t)n)
+			c *= 2;
+		t = realloc(*tids, c * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		*tids = t;
+		*cap = c;
+	}
+}
+
 /* Seize every thread of PID, again until no new one shows up. */
 static int seize_all(struct hwbp_bk *b, pid_t pid)
 {
-	pid_t tids[1024];
+	pid_t *tids = NULL;
+	size_t cap = 0;
 	bool more = true;
+	int err = 0;
 
-	while (more) {
-		ssize_t n = hwbp_sys.list_tasks(pid, tids, 1024);
+	while (more && !err) {
+		ssize_t n = tasks_list(pid, &tids, &cap);
 
-		if (n < 0)
-			return (int)n;
-		if (n > 1024)
-			return -E2BIG;
+		if (n < 0) {
+			err = (int)n;
+			break;
+		}
 		more = false;
-		for (ssize_t i = 0; i < n; i++) {
-			long err;
-
+		for (ssize_t i = 0; i < n && !err; i++) {
 			if (task_find(b, tids[i]))
 				continue;
-			err = pt(PTRACE_SEIZE, tids[i], 0, (void *)(uintptr_t)b->options);
-			if (err == -ESRCH)
-				continue;	/* exited meanwhile */
-			if (err)
-				return (int)err;
-			if (!task_add(b, tids[i], pid))
-				return -ENOMEM;
+			err = (int)pt(PTRACE_SEIZE, tids[i], 0, (void *)(uintptr_t)b->options);
+			if (err == -ESRCH) {
+				err = 0;	/* exited meanwhile */
+				continue;
+			}
+			if (!err && !task_add(b, tids[i], pid))
+				err = -ENOMEM;
 			more = true;
 		}
 	}
+	free(tids);
+	if (err)
+		return err;
 	return b->ntasks ? 0 : -ESRCH;
 }
 
@@ -1026,7 +1054,8 @@ static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
 		   struct hwbp_bk **out)
 {
 	struct hwbp_bk *b;
-	pid_t tids[1024];
+	pid_t *tids = NULL;
+	size_t cap = 0;
 	ssize_t n;
 	int err = 0;
 
@@ -1064,13 +1093,14 @@ static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
 				err = -ENOMEM;
 		}
 	} else {
-		n = hwbp_sys.list_tasks(opts->pid, tids, 1024);
+		n = tasks_list(opts->pid, &tids, &cap);
 		if (n < 0)
 			err = (int)n;
 		/* A command the caller launched: seized and stopped at its exec. */
-		for (ssize_t i = 0; i < n && i < 1024; i++)
+		for (ssize_t i = 0; i < n; i++)
 			if (!adopt(b, tids[i], opts->pid))
 				break;
+		free(tids);
 		if (!err && (size_t)n != b->ntasks) {
 			if (b->ntasks) {
 				err = -EBUSY;	/* some threads held by the caller, not all */

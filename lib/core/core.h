@@ -45,9 +45,6 @@ void hwbp_core_tally_free(struct hwbp_core_tally *t);
 int hwbp_core_session_open(const struct hwbp_session_opts *opts, const struct hwbp_backend *bk,
 			   struct hwbp_session **out);
 
-/* The session's options, completed with defaults. */
-const struct hwbp_session_opts *hwbp_core_session_opts(const struct hwbp_session *s);
-
 /*
  * hwbp_core_deliver() - a backend reports one hit of the slot whose
  * install COOKIE was given. HIT carries everything but point and piece,

@@ -121,11 +121,6 @@ static const char *point_name(const struct hwbp_point *pt)
 	return pt->label;
 }
 
-const struct hwbp_session_opts *hwbp_core_session_opts(const struct hwbp_session *s)
-{
-	return &s->o;
-}
-
 int hwbp_core_session_open(const struct hwbp_session_opts *opts, const struct hwbp_backend *bk,
 			   struct hwbp_session **out)
 {

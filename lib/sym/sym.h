@@ -11,7 +11,7 @@
  * Built with elfutils and Capstone (lib/sym/dwfl.c, dwarf.c, where.c,
  * unwind.c and insn.c), or, with WITH_SYM=0, from lib/sym/nosym.c, where
  * every function that needs them returns -EOPNOTSUPP (only
- * hwbp_sym_close() and hwbp_sym_encoding_name() work there).
+ * hwbp_sym_close() works there).
  *
  * Thread-safety: a context is used by one thread at a time. The functions
  * that take no context are pure and may be called from any thread.
@@ -116,12 +116,6 @@ enum hwbp_sym_encoding {
 	HWBP_SYM_ENC_FLOAT,	/* IEEE float of enc_size bytes */
 	HWBP_SYM_ENC_POINTER,
 };
-
-/*
- * hwbp_sym_encoding_name() - "none", "signed", "unsigned", "bool", "float",
- * "pointer"; NULL for any other value
- */
-const char *hwbp_sym_encoding_name(enum hwbp_sym_encoding enc);
 
 /* A resolved location. */
 struct hwbp_sym_loc {

@@ -36,6 +36,7 @@
 
 static struct {
 	int open_err;			/* perf_event_open fails with it, if set */
+	unsigned int slots;		/* if set: disabled breakpoints beyond it get ENOSPC */
 	uint64_t counts[2];		/* what each open's read gives */
 	unsigned int opens, reads, closes;
 	struct perf_event_attr attr;	/* the last request */
@@ -53,6 +54,8 @@ static int fake_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu
 	fp.cpu = cpu;
 	if (fp.open_err)
 		return fp.open_err;
+	if (fp.slots && attr->disabled && fp.opens - fp.closes >= fp.slots)
+		return -ENOSPC;
 	fp.opens++;
 	return FAKE_FD;
 }
@@ -386,6 +389,38 @@ static void test_probe_too_small_refused(void **state)
 	assert_int_equal(hwbp_host_probe(NULL), -EINVAL);
 }
 
+/*
+ * x86-64 takes its slot count from the kernel: a faked perf that refuses a
+ * third breakpoint must be reported as 2 slots counted by perf, not as the
+ * architecture's 4. (arm64 and LoongArch read dbg_info through ptrace.)
+ */
+static void test_probe_reports_the_kernels_slot_count(void **state)
+{
+	struct hwbp_debug_check dc;
+	struct padded p;
+
+	(void)state;
+	if (hwbp_arch_host() != HWBP_ARCH_X86_64) {
+		skip();
+		return;
+	}
+	/* The verdict is cached before perf is faked: it stays the real one. */
+	assert_int_equal(hwbp_host_debug_check(HWBP_BACKEND_AUTO, &dc), 0);
+	fake_setup(NULL);
+	fp.slots = 2;
+	fp.counts[0] = fp.counts[1] = 3;	/* PROBE_WRITES: perf works */
+	memset(&p, 0, sizeof(p));
+	p.hi.sz = sizeof(p.hi);
+	assert_int_equal(hwbp_host_probe(&p.hi), 0);
+	fake_teardown(NULL);
+	assert_true(p.hi.perf.usable);
+	assert_string_equal(p.hi.slots_from, "perf");
+	assert_int_equal(p.hi.nwatch, 2);
+	assert_int_equal(p.hi.nbreak, 2);
+	assert_true(p.hi.shared_slots);
+	assert_int_equal(fp.opens, fp.closes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_probe_new_struct_gets_the_verdict),
 		cmocka_unit_test(test_probe_newer_struct_keeps_its_size),
 		cmocka_unit_test(test_probe_too_small_refused),
+		cmocka_unit_test(test_probe_reports_the_kernels_slot_count),
 	};
 
 	/* A debug exception lost with DR6 empty comes as SIGTRAP: say so
