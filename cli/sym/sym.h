@@ -3,13 +3,17 @@
  * sym.h - symbols, DWARF locations, source lines, instruction decoding and
  * stack unwinding for hwbp's command line
  *
+ * These belong to the command, not to libhwbp: a program embedding the
+ * library has its own symbol tables, and libhwbp links neither elfutils
+ * nor Capstone. Only the files of cli/sym/ include their headers.
+ *
  * A struct hwbp_sym_ctx describes the modules (executable, ld.so, shared
  * libraries) of one process, read from /proc/PID/maps and the ELF files
  * they map, or of one ELF file. The process is never attached to: nothing
  * here uses ptrace, and code bytes come from the ELF files on disk.
  *
- * Built with elfutils and Capstone (lib/sym/dwfl.c, dwarf.c, where.c,
- * unwind.c and insn.c), or, with WITH_SYM=0, from lib/sym/nosym.c, where
+ * Built with elfutils and Capstone (cli/sym/dwfl.c, dwarf.c, where.c,
+ * unwind.c and insn.c), or, with WITH_SYM=0, from cli/sym/nosym.c, where
  * every function that needs them returns -EOPNOTSUPP (only
  * hwbp_sym_close() and hwbp_sym_encoding_name() work there).
  *
@@ -31,7 +35,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "hwbp/hwbp.h"
+#include <hwbp/hwbp.h>
 
 struct hwbp_sym_ctx;
 

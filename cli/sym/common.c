@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * common.c - the parts of lib/sym built with and without elfutils
+ * common.c - the parts of cli/sym built with and without elfutils
  * (WITH_SYM=0 builds nosym.c in place of dwfl.c, dwarf.c, where.c,
  * unwind.c and insn.c)
  */

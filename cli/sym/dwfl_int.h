@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dwfl_int.h - what the elfutils files of lib/sym share: the context, the
+ * dwfl_int.h - what the elfutils files of cli/sym share: the context, the
  * memos, small helpers and the few functions one file does for another.
- * Only lib/sym files include it (it includes elfutils headers).
+ * Only cli/sym files include it (it includes elfutils headers).
  */
 #ifndef HWBP_SYM_DWFL_INT_H
 #define HWBP_SYM_DWFL_INT_H
