@@ -144,11 +144,19 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libhwbp.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) -o $@ $< $(O)/libhwbp.a -lcmocka $(LIBS)
 
-# test_sym proves the command's symbol code: cli/ headers, cli-sym.a.
-$(O)/tests/unit/test_sym: tests/unit/test_sym.c $(O)/cli-sym.a $(O)/libhwbp.a $(HDRS)
+# test_spec proves the command's SPEC parser (cli/spec.c).
+$(O)/tests/unit/test_spec: tests/unit/test_spec.c $(O)/cli/spec.o $(HDRS)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CLI_CFLAGS) -o $@ $< $(O)/cli-sym.a $(O)/libhwbp.a -lcmocka $(SYM_LIBS) $(LIBS)
+	$(Q)$(CC) $(CLI_CFLAGS) -o $@ $< $(O)/cli/spec.o -lcmocka
+
+# test_sym proves the command's symbol code: cli/ headers, cli-sym.a and
+# the SPEC parser it takes its locations from.
+$(O)/tests/unit/test_sym: tests/unit/test_sym.c $(O)/cli-sym.a $(O)/cli/spec.o $(O)/libhwbp.a $(HDRS)
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CLI_CFLAGS) -o $@ $< $(O)/cli/spec.o $(O)/cli-sym.a $(O)/libhwbp.a -lcmocka \
+		$(SYM_LIBS) $(LIBS)
 
 $(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h) tests/lostdb.h
 	$(call msg,CC,$<)
