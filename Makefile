@@ -55,33 +55,38 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude -Ilib
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude
 SAN_FLAGS :=
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CFLAGS)
-PROG_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+LIB_CFLAGS := $(BASE_CFLAGS) -Ilib -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CFLAGS)
+PROG_CFLAGS := $(BASE_CFLAGS) -Ilib $(SAN_FLAGS) $(CFLAGS)
+# The command sees the public header and its own: cli/sym/ holds the
+# symbol code (elfutils, Capstone), which is the command's, not libhwbp's.
+CLI_CFLAGS := $(BASE_CFLAGS) -Icli $(SAN_FLAGS) $(CFLAGS)
 STATIC_FLAG := $(if $(filter 1,$(STATIC)),-static)
 
 ifeq ($(WITH_SYM),1)
 SYM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw libelf capstone 2>/dev/null)
 SYM_LIBS := $(shell $(PKG_CONFIG) --libs libdw libelf capstone 2>/dev/null)
-LIB_CFLAGS += $(SYM_CFLAGS)
+CLI_CFLAGS += $(SYM_CFLAGS)
 endif
-LIBS := $(SYM_LIBS) -lpthread $(LDLIBS)
+LIBS := -lpthread $(LDLIBS)
 
 # --- sources -----------------------------------------------------------------
-LIB_SRCS_ALL := $(sort $(wildcard lib/*.c lib/*/*.c))
-ifeq ($(WITH_SYM),1)
-LIB_SRCS := $(filter-out lib/sym/nosym.c,$(LIB_SRCS_ALL))
-else
-LIB_SRCS := $(filter-out lib/sym/%,$(LIB_SRCS_ALL)) lib/sym/nosym.c
-endif
+LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-HDRS := $(wildcard include/hwbp/*.h lib/*.h lib/*/*.h cli/*.h)
+SYM_SRCS_ALL := $(sort $(wildcard cli/sym/*.c))
+ifeq ($(WITH_SYM),1)
+SYM_SRCS := $(filter-out cli/sym/nosym.c,$(SYM_SRCS_ALL))
+else
+SYM_SRCS := cli/sym/nosym.c
+endif
+SYM_OBJS := $(SYM_SRCS:%.c=$(O)/%.o)
+HDRS := $(wildcard include/hwbp/*.h lib/*.h lib/*/*.h cli/*.h cli/sym/*.h)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
@@ -106,10 +111,20 @@ SONAME := libhwbp.so.$(VERSION_MAJOR)
 
 all: $(O)/hwbp $(O)/libhwbp.so $(O)/libhwbp.a $(O)/libhwbp.pc
 
-$(O)/%.o: %.c $(HDRS) Makefile
+$(O)/lib/%.o: lib/%.c $(HDRS) Makefile
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(O)/cli/%.o: cli/%.c $(HDRS) Makefile
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CLI_CFLAGS) -c -o $@ $<
+
+# The command's symbol code, as an archive the unit tests link too.
+$(O)/cli-sym.a: $(SYM_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/libhwbp.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -121,22 +136,37 @@ $(O)/libhwbp.so: $(LIB_OBJS) lib/libhwbp.map
 		$(SAN_FLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 	$(Q)ln -sf libhwbp.so $(O)/$(SONAME)
 
-$(O)/hwbp: $(CLI_OBJS) $(O)/libhwbp.a
+$(O)/hwbp: $(CLI_OBJS) $(O)/cli-sym.a $(O)/libhwbp.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(SAN_FLAGS) $(STATIC_FLAG) $(LDFLAGS) -o $@ $(CLI_OBJS) $(O)/libhwbp.a $(LIBS)
+	$(Q)$(CC) $(SAN_FLAGS) $(STATIC_FLAG) $(LDFLAGS) -o $@ $(CLI_OBJS) $(O)/cli-sym.a \
+		$(O)/libhwbp.a $(SYM_LIBS) $(LIBS)
 
 $(O)/libhwbp.pc: libhwbp.pc.in Makefile include/hwbp/hwbp.h
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		-e 's|@PRIVLIBS@|$(SYM_LIBS) -lpthread|g' $< > $@
+		-e 's|@PRIVLIBS@|-lpthread|g' $< > $@
 
 # --- tests -------------------------------------------------------------------
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libhwbp.a $(HDRS)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(PROG_CFLAGS) $(SYM_CFLAGS) -DHWBP_MAKE_VERSION='"$(VERSION)"' -o $@ $< \
+	$(Q)$(CC) $(PROG_CFLAGS) -DHWBP_MAKE_VERSION='"$(VERSION)"' -o $@ $< \
 		$(O)/libhwbp.a -lcmocka $(LIBS)
+
+# test_spec proves the command's SPEC parser (cli/spec.c).
+$(O)/tests/unit/test_spec: tests/unit/test_spec.c $(O)/cli/spec.o $(HDRS)
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CLI_CFLAGS) -o $@ $< $(O)/cli/spec.o -lcmocka
+
+# test_sym proves the command's symbol code: cli/ headers, cli-sym.a and
+# the SPEC parser it takes its locations from.
+$(O)/tests/unit/test_sym: tests/unit/test_sym.c $(O)/cli-sym.a $(O)/cli/spec.o $(O)/libhwbp.a $(HDRS)
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CLI_CFLAGS) -o $@ $< $(O)/cli/spec.o $(O)/cli-sym.a $(O)/libhwbp.a -lcmocka \
+		$(SYM_LIBS) $(LIBS)
 
 $(O)/tests/hw/%: tests/hw/%.c $(O)/libhwbp.a $(HDRS) $(wildcard tests/hw/*.h) tests/lostdb.h
 	$(call msg,CC,$<)

@@ -10,6 +10,8 @@
 
 #include <hwbp/hwbp.h>
 
+#include "spec.h"
+
 /* Exit statuses without a command (DESIGN.md "Command line"). */
 enum cli_exit {
 	CLI_OK = 0,
@@ -65,26 +67,6 @@ void cli_set_json_errors(FILE *f);
 /* cli_set_json_errors(stdout) if ARGV asks for --json (or -j) before any
  * "--": so that even a refusal of the command line is a record. */
 void cli_json_errors_from_args(int argc, char **argv);
-
-/* Numbers as users type them: decimal, 0x hex, 0 octal is NOT taken. */
-int cli_parse_u64(const char *s, uint64_t *out);
-
-/* A parsed SPEC: [ACCESS:]LOCATION[/LEN] (DESIGN.md). */
-struct cli_spec {
-	const char *text;	/* as typed */
-	enum hwbp_access access;
-	bool access_given;
-	char location[256];
-	bool is_addr;		/* LOCATION is 0xADDR */
-	uint64_t addr;
-	uint64_t len;		/* 0 = not given: take the object's size */
-};
-
-/*
- * cli_spec_parse() - parse TEXT; on error write a one-line reason to WHY
- * and return -EINVAL. Checks syntax, LEN 0 and address overflow.
- */
-int cli_spec_parse(const char *text, struct cli_spec *out, char *why, size_t whylen);
 
 /* --- text buffer (text.c) ------------------------------------------------
  * Grows as needed; on allocation failure it stops growing and sets failed,

@@ -145,12 +145,10 @@ void watch_say_pending(const struct watch *w)
 {
 	for (int i = 0; i < w->nspec; i++) {
 		const struct watch_spec *ws = &w->spec[i];
-		const char *colon = strchr(ws->sp.location, ':');
 
 		if (ws->dl_pending)
-			fprintf(stderr, "hwbp: '%s' was never watched: the program did not load %.*s\n",
-				ws->sp.text, colon ? (int)(colon - ws->sp.location) : 0,
-				ws->sp.location);
+			fprintf(stderr, "hwbp: '%s' was never watched: the program did not load %s\n",
+				ws->sp.text, ws->sp.loc.object);
 	}
 }
 
@@ -161,12 +159,14 @@ int watch_follow_linker(struct watch *w, bool *pending)
 
 	while (*pending && !w->dl_pending) {
 		struct hwbp_sym_loc dl;
+		struct cli_loc dl_loc;
 		uint64_t entry;
 		char why[200];
 
 		/* Symbols of libraries: stop again once the dynamic linker has
 		 * mapped them, before their constructors run. */
-		if (hwbp_sym_resolve(w->sym, "_dl_debug_state", &dl, why, sizeof(why)))
+		if (cli_loc_parse("_dl_debug_state", &dl_loc, why, sizeof(why)) ||
+		    hwbp_sym_resolve(w->sym, &dl_loc, &dl, why, sizeof(why)))
 			dl.addr = 0;
 		w->dl_debug_state = dl.addr;
 		if (hwbp_launch_entry(w->pid, &entry))

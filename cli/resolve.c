@@ -28,7 +28,7 @@ int watch_spec_resolve(struct watch *w, struct watch_spec *ws, bool final)
 		ws->loc.kind = HWBP_SYM_ADDR;
 		ws->loc.len = 0;
 	} else {
-		err = hwbp_sym_resolve(w->sym, ws->sp.location, &ws->loc, why, sizeof(why));
+		err = hwbp_sym_resolve(w->sym, &ws->sp.loc, &ws->loc, why, sizeof(why));
 		/* --if compares as the type says. */
 		if (!err && w->args->if_text)
 			hwbp_sym_loc_type(w->sym, &ws->loc);
@@ -54,8 +54,8 @@ int watch_spec_resolve(struct watch *w, struct watch_spec *ws, bool final)
 			char sugg[256] = "";
 			char hint[300];
 
-			if (err == -ENOENT && !strpbrk(ws->sp.location, ".[:+") &&
-			    hwbp_sym_suggest(w->sym, ws->sp.location, sugg, sizeof(sugg)) > 0)
+			if (err == -ENOENT && ws->sp.loc.plain &&
+			    hwbp_sym_suggest(w->sym, &ws->sp.loc, sugg, sizeof(sugg)) > 0)
 				snprintf(hint, sizeof(hint), "did you mean %s?", sugg);
 			else
 				snprintf(hint, sizeof(hint),

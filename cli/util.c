@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* util.c - option tables, messages, numbers and SPEC parsing for the CLI */
+/* util.c - option tables and messages for the CLI */
 #include "cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -59,29 +58,6 @@ void cli_error_spec(const char *spec, const char *hint, const char *fmt, ...)
 	va_start(ap, fmt);
 	cli_verror(spec, hint, fmt, ap);
 	va_end(ap);
-}
-
-int cli_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		if (!isxdigit((unsigned char)s[2]))
-			return -EINVAL;
-		v = strtoull(s + 2, &end, 16);
-	} else {
-		v = strtoull(s, &end, 10);
-	}
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 /* --- option tables ------------------------------------------------------ */
@@ -160,96 +136,4 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 	}
 	if (cmd->details)
 		fprintf(f, "\n%s", cmd->details);
-}
-
-/* --- SPEC ----------------------------------------------------------------- */
-
-static const struct {
-	const char *prefix;
-	enum hwbp_access access;
-} cli_access_prefixes[] = {
-	{ "rw:", HWBP_RW }, { "r:", HWBP_READ }, { "w:", HWBP_WRITE }, { "x:", HWBP_EXEC },
-};
-
-/* See cli.h. Examples: "w:counter", "0x1000/8", "rw:config.limits[2].max",
- * "libfoo.so:table/16", "x:main". */
-int cli_spec_parse(const char *text, struct cli_spec *out, char *why, size_t whylen)
-{
-	struct cli_spec sp = { .text = text, .access = HWBP_WRITE };
-	const char *loc = text;
-	const char *slash;
-	size_t loclen;
-
-	for (size_t i = 0; i < sizeof(cli_access_prefixes) / sizeof(cli_access_prefixes[0]); i++) {
-		size_t pl = strlen(cli_access_prefixes[i].prefix);
-
-		if (!strncmp(text, cli_access_prefixes[i].prefix, pl)) {
-			sp.access = cli_access_prefixes[i].access;
-			sp.access_given = true;
-			loc = text + pl;
-			break;
-		}
-	}
-	if (!sp.access_given) {
-		/* "q:0x10" or "wr:counter" is a mistyped access, not an object
-		 * called "q": objects have longer names ("libfoo.so:table"). */
-		size_t pre = strspn(text, "abcdefghijklmnopqrstuvwxyz");
-
-		if (pre >= 1 && pre <= 2 && text[pre] == ':') {
-			snprintf(why, whylen, "unknown access '%.*s' (use r, w, rw or x)", (int)pre,
-				 text);
-			return -EINVAL;
-		}
-	}
-
-	slash = strrchr(loc, '/');
-	loclen = strlen(loc);
-	if (slash && slash[1] && isdigit((unsigned char)slash[1])) {
-		uint64_t len;
-
-		if (cli_parse_u64(slash + 1, &len)) {
-			snprintf(why, whylen, "bad length '%s' (a number of bytes, e.g. /8)", slash + 1);
-			return -EINVAL;
-		}
-		if (len == 0) {
-			snprintf(why, whylen, "length 0 watches nothing (give at least 1 byte)");
-			return -EINVAL;
-		}
-		sp.len = len;
-		loclen = (size_t)(slash - loc);
-	} else if (slash && !slash[1]) {
-		snprintf(why, whylen, "missing length after '/'");
-		return -EINVAL;
-	} else if (slash && slash[1] == '-') {
-		snprintf(why, whylen, "bad length '%s' (a number of bytes, e.g. /8)", slash + 1);
-		return -EINVAL;
-	}
-	if (loclen == 0) {
-		snprintf(why, whylen, "missing location (an address, symbol or variable)");
-		return -EINVAL;
-	}
-	if (loclen >= sizeof(sp.location)) {
-		snprintf(why, whylen, "location is too long");
-		return -EINVAL;
-	}
-	memcpy(sp.location, loc, loclen);
-	sp.location[loclen] = '\0';
-
-	if (!strncmp(sp.location, "0x", 2) || !strncmp(sp.location, "0X", 2) ||
-	    isdigit((unsigned char)sp.location[0])) {
-		if (cli_parse_u64(sp.location, &sp.addr) || strncasecmp(sp.location, "0x", 2) != 0) {
-			snprintf(why, whylen, "bad address '%s' (write it in hex, e.g. 0x4040a0)",
-				 sp.location);
-			return -EINVAL;
-		}
-		sp.is_addr = true;
-		if (sp.len && sp.addr + (sp.len - 1) < sp.addr) {
-			snprintf(why, whylen,
-				 "range 0x%llx/%llu runs past the end of the address space",
-				 (unsigned long long)sp.addr, (unsigned long long)sp.len);
-			return -EINVAL;
-		}
-	}
-	*out = sp;
-	return 0;
 }

@@ -165,10 +165,32 @@ static struct hwbp_sym_ctx *open_target(const struct target *t)
 	return ctx;
 }
 
+/* LOC parsed as the command parses a SPEC's location, then resolved. */
+static int resolve_text(struct hwbp_sym_ctx *ctx, const char *loc, struct hwbp_sym_loc *out,
+			char *why, size_t why_len)
+{
+	struct cli_loc parsed;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = cli_loc_parse(loc, &parsed, why, why_len);
+	return err ? err : hwbp_sym_resolve(ctx, &parsed, out, why, why_len);
+}
+
+static int suggest_text(struct hwbp_sym_ctx *ctx, const char *name, char *buf, size_t len)
+{
+	struct cli_loc parsed;
+	char why[256];
+
+	if (cli_loc_parse(name, &parsed, why, sizeof(why)))
+		return -EINVAL;
+	return hwbp_sym_suggest(ctx, &parsed, buf, len);
+}
+
 static void resolve_ok(struct hwbp_sym_ctx *ctx, const char *loc, struct hwbp_sym_loc *out)
 {
 	char why[256] = "";
-	int err = hwbp_sym_resolve(ctx, loc, out, why, sizeof(why));
+	int err = resolve_text(ctx, loc, out, why, sizeof(why));
 
 	if (err)
 		fail_msg("resolve '%s': %d (%s)", loc, err, why);
@@ -353,7 +375,7 @@ static void expect_err(struct hwbp_sym_ctx *ctx, const char *loc, int err, const
 {
 	char why[256] = "";
 	struct hwbp_sym_loc l;
-	int got = hwbp_sym_resolve(ctx, loc, &l, why, sizeof(why));
+	int got = resolve_text(ctx, loc, &l, why, sizeof(why));
 
 	if (got != err)
 		fail_msg("resolve '%s': got %d (%s), want %d", loc, got, why, err);
@@ -363,7 +385,7 @@ static void expect_err(struct hwbp_sym_ctx *ctx, const char *loc, int err, const
 
 static void test_sym_resolve_errors_say_what_is_wrong(void **state)
 {
-	char path[PATH_MAX], buf[256];
+	char path[PATH_MAX], buf[256] = "";
 	struct hwbp_sym_ctx *ctx;
 	struct target t;
 
@@ -373,12 +395,12 @@ static void test_sym_resolve_errors_say_what_is_wrong(void **state)
 	ctx = open_target(&t);
 
 	expect_err(ctx, "countr", -ENOENT, "countr");
-	assert_true(hwbp_sym_suggest(ctx, "countr", buf, sizeof(buf)) >= 1);
+	assert_true(suggest_text(ctx, "countr", buf, sizeof(buf)) >= 1);
 	assert_int_equal(strncmp(buf, "counter", 7), 0);
 	assert_true(buf[7] == '\0' || buf[7] == ',');
-	assert_int_equal(hwbp_sym_suggest(ctx, "cnfig", buf, sizeof(buf)) >= 1, 1);
+	assert_int_equal(suggest_text(ctx, "cnfig", buf, sizeof(buf)) >= 1, 1);
 	assert_non_null(strstr(buf, "config"));
-	assert_int_equal(hwbp_sym_suggest(ctx, "zzzzzzzzzzzzq", buf, sizeof(buf)), 0);
+	assert_int_equal(suggest_text(ctx, "zzzzzzzzzzzzq", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 
 	expect_err(ctx, "config.limt", -ENOENT, "no member 'limt' in struct config");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dwfl_int.h - what the elfutils files of lib/sym share: the context, the
+ * dwfl_int.h - what the elfutils files of cli/sym share: the context, the
  * memos, small helpers and the few functions one file does for another.
- * Only lib/sym files include it (it includes elfutils headers).
+ * Only cli/sym files include it (it includes elfutils headers).
  */
 #ifndef HWBP_SYM_DWFL_INT_H
 #define HWBP_SYM_DWFL_INT_H
@@ -128,23 +128,19 @@ size_t hwbp_sym_edit_distance(const char *a, const char *b, size_t cap);
 
 /* --- dwarf.c: DWARF variables, types and paths ---------------------------- */
 
-/* A number as C writes it (decimal, 0x hex), from S; *END past it. 0 or -EINVAL. */
-int hwbp_sym_parse_uint(const char *s, const char **end, uint64_t *v);
-
 /* Whether the DIE's module has type info for the ELF symbol at ADDR: fill the type fields. */
 void hwbp_sym_var_type(Dwfl_Module *mod, const char *name, uint64_t addr,
 		       struct hwbp_sym_loc *out);
 
 /*
- * hwbp_sym_resolve_path() - resolve TEXT, a C-like path into a global or
- * static variable (config.limits[2].max, or func::var), in the modules
- * OBJECT names (all when ""), plus OFF when HAS_OFF
+ * hwbp_sym_resolve_path() - resolve LOC's NAME as a C-like path into a
+ * global or static variable (config.limits[2].max, or func::var), in the
+ * modules LOC's OBJECT names (all when ""), plus OFF when given
  * Return: 0 and OUT, -ENOENT when no variable has the name, another
  * negative errno with WHY filled.
  */
-int hwbp_sym_resolve_path(struct hwbp_sym_ctx *ctx, const char *object, const char *text,
-			  uint64_t off, bool has_off, struct hwbp_sym_loc *out, char *why,
-			  size_t why_len);
+int hwbp_sym_resolve_path(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc,
+			  struct hwbp_sym_loc *out, char *why, size_t why_len);
 
 /* --- where.c: addresses, source lines and code ----------------------------- */
 

@@ -3,13 +3,17 @@
  * sym.h - symbols, DWARF locations, source lines, instruction decoding and
  * stack unwinding for hwbp's command line
  *
+ * These belong to the command, not to libhwbp: a program embedding the
+ * library has its own symbol tables, and libhwbp links neither elfutils
+ * nor Capstone. Only the files of cli/sym/ include their headers.
+ *
  * A struct hwbp_sym_ctx describes the modules (executable, ld.so, shared
  * libraries) of one process, read from /proc/PID/maps and the ELF files
  * they map, or of one ELF file. The process is never attached to: nothing
  * here uses ptrace, and code bytes come from the ELF files on disk.
  *
- * Built with elfutils and Capstone (lib/sym/dwfl.c, dwarf.c, where.c,
- * unwind.c and insn.c), or, with WITH_SYM=0, from lib/sym/nosym.c, where
+ * Built with elfutils and Capstone (cli/sym/dwfl.c, dwarf.c, where.c,
+ * unwind.c and insn.c), or, with WITH_SYM=0, from cli/sym/nosym.c, where
  * every function that needs them returns -EOPNOTSUPP (only
  * hwbp_sym_close() works there).
  *
@@ -31,7 +35,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "hwbp/hwbp.h"
+#include <hwbp/hwbp.h>
+
+#include "spec.h"
 
 struct hwbp_sym_ctx;
 
@@ -135,7 +141,8 @@ struct hwbp_sym_loc {
 
 /*
  * hwbp_sym_resolve() - turn the LOCATION of a watch SPEC into an address
- * @location: one of (OFF is decimal or 0x hexadecimal)
+ * @loc: the LOCATION as cli_loc_parse() (spec.h) parsed it; one of
+ *	(OFF is decimal or 0x hexadecimal)
  *	0xADDR             the address itself, len 0
  *	SYMBOL             ELF symbol (.symtab, else .dynsym), or a DWARF
  *	                   global/static variable; len is st_size (the DWARF
@@ -153,7 +160,8 @@ struct hwbp_sym_loc {
  *	                   member or element.
  *	Without OBJECT, the executable's own symbol wins (static ones too),
  *	then the first global symbol in map order, then the first local one.
- *	For a PATH, the executable's DWARF is searched first.
+ *	For a PATH, the executable's DWARF is searched first. A malformed
+ *	LOC (LOC->bad) is reported with LOC->why where the search meets it.
  * @out: filled on success only
  * @why: if not NULL, on failure receives a one-line reason without
  *	"hwbp: " prefix, e.g. "no member 'limt' in struct config" or
@@ -169,7 +177,7 @@ struct hwbp_sym_loc {
  * -EOPNOTSUPP for a variable whose address is not static (thread-local,
  * register, optimized out).
  */
-int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp_sym_loc *out,
+int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc, struct hwbp_sym_loc *out,
 		     char *why, size_t why_len);
 
 /*
@@ -194,8 +202,8 @@ void hwbp_sym_defer_types(struct hwbp_sym_ctx *ctx, bool defer);
 int hwbp_sym_loc_type(struct hwbp_sym_ctx *ctx, struct hwbp_sym_loc *loc);
 
 /*
- * hwbp_sym_suggest() - names close to NAME, for "did you mean" hints
- * @name: the unknown symbol (an OBJECT: prefix limits the search to it)
+ * hwbp_sym_suggest() - names close to LOC's NAME, for "did you mean" hints
+ * @loc: the unknown symbol, parsed (its OBJECT limits the search to it)
  * @buf: receives up to 3 names, closest first, joined by ", "; "" if none
  *
  * Candidates are the data and function symbols of every module and the
@@ -204,7 +212,7 @@ int hwbp_sym_loc_type(struct hwbp_sym_ctx *ctx, struct hwbp_sym_loc *loc);
  *
  * Return: the number of names written (0..3), or -EINVAL.
  */
-int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const char *name, char *buf, size_t len);
+int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc, char *buf, size_t len);
 
 /* ------------------------------------------------------------------------
  * Addresses

@@ -378,92 +378,45 @@ static bool mod_stripped(Dwfl_Module *mod)
  * Resolution
  * ------------------------------------------------------------------------ */
 
-/*
- * Split "OBJECT:REST" at the first ':' that is not part of "::". Example:
- * "libc.so.6:environ" -> "libc.so.6", "environ"; "bump::calls" -> "", whole.
- */
-static int split_object(const char *loc, char *object, size_t len, const char **rest)
-{
-	const char *p;
-
-	for (p = loc; *p; p++) {
-		if (p[0] == ':' && p[1] == ':') {
-			p++;
-			continue;
-		}
-		if (p[0] == ':') {
-			if ((size_t)(p - loc) >= len || p == loc)
-				return -EINVAL;
-			memcpy(object, loc, p - loc);
-			object[p - loc] = '\0';
-			*rest = p + 1;
-			return 0;
-		}
-	}
-	object[0] = '\0';
-	*rest = loc;
-	return 0;
-}
-
 /* See sym.h. */
-int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp_sym_loc *out,
+int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc, struct hwbp_sym_loc *out,
 		     char *why, size_t why_len)
 {
-	char object[HWBP_SYM_NAME_MAX], name[HWBP_SYM_NAME_MAX];
-	const char *rest, *plus;
-	uint64_t off = 0;
+	const char *object, *name;
+	uint64_t off;
 	struct sym_hit hit;
 	bool found_mod = false;
 	size_t i;
 	int err;
 
 	memset(&hit, 0, sizeof(hit));
-	if (!ctx || !location || !out) {
+	if (!ctx || !loc || !out) {
 		say(why, why_len, "no location");
 		return -EINVAL;
 	}
-	if (location[0] == '0' && (location[1] == 'x' || location[1] == 'X')) {
-		uint64_t a;
-		const char *end;
-
-		if (hwbp_sym_parse_uint(location, &end, &a) != 0 || *end) {
-			say(why, why_len, "bad address '%s'", location);
-			return -EINVAL;
-		}
+	if (loc->is_addr) {
 		memset(out, 0, sizeof(*out));
-		out->addr = a;
+		out->addr = loc->addr;
 		out->kind = HWBP_SYM_ADDR;
 		return 0;
 	}
-	if (split_object(location, object, sizeof(object), &rest) != 0 || !*rest) {
-		say(why, why_len, "bad location '%s'", location);
-		return -EINVAL;
+	if (loc->bad == CLI_LOC_BAD_OBJECT) {
+		say(why, why_len, "%s", loc->why);
+		return loc->err;
 	}
+	object = loc->object;
 	for (i = 0; i < ctx->nmods; i++)
 		found_mod |= hwbp_sym_mod_matches(ctx->mods[i], object);
 	if (!found_mod) {
 		say(why, why_len, "no module '%s' loaded", object);
 		return -ENXIO;
 	}
-	plus = strchr(rest, '+');
-	if (plus) {
-		const char *end;
-
-		if (hwbp_sym_parse_uint(plus + 1, &end, &off) != 0 || *end) {
-			say(why, why_len, "bad offset in '%s'", location);
-			return -EINVAL;
-		}
+	if (loc->bad == CLI_LOC_BAD_NAME) {
+		say(why, why_len, "%s", loc->why);
+		return loc->err;
 	}
-	if ((size_t)(plus ? plus - rest : (ptrdiff_t)strlen(rest)) >= sizeof(name)) {
-		say(why, why_len, "name too long in '%s'", location);
-		return -EINVAL;
-	}
-	snprintf(name, sizeof(name), "%.*s", (int)(plus ? plus - rest : (ptrdiff_t)strlen(rest)),
-		 rest);
-	if (!name[0]) {
-		say(why, why_len, "bad location '%s'", location);
-		return -EINVAL;
-	}
+	name = loc->name;
+	off = loc->off;
 
 	err = find_sym(ctx, object, name, &hit);
 	if (err == 0) {
@@ -479,7 +432,7 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
 			hwbp_sym_var_type(hit.mod, name, hit.addr, out);
 		if (!hit.size && out->has_type)
 			hit.size = out->enc_size;
-		if (!plus)
+		if (!loc->has_off)
 			out->len = hit.size;
 		else
 			out->len = hit.size > off ? hit.size - off : 0;
@@ -498,7 +451,7 @@ int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp
 		return err;
 	}
 
-	err = hwbp_sym_resolve_path(ctx, object, name, off, plus != NULL, out, why, why_len);
+	err = hwbp_sym_resolve_path(ctx, loc, out, why, why_len);
 	if (err != -ENOENT)
 		return err;
 	/* Not found: is the module searched stripped? */
@@ -619,22 +572,22 @@ static void suggest_add(struct suggest *s, const char *cand)
 }
 
 /* See sym.h. */
-int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const char *name, char *buf, size_t len)
+int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc, char *buf, size_t len)
 {
-	char object[HWBP_SYM_NAME_MAX];
+	const char *object;
 	struct suggest s;
-	const char *rest;
 	size_t i, used = 0;
 	unsigned int k;
 
-	if (!ctx || !name || !buf || !len)
+	if (!ctx || !loc || !buf || !len)
 		return -EINVAL;
 	buf[0] = '\0';
-	if (split_object(name, object, sizeof(object), &rest) != 0)
+	if (loc->is_addr || loc->bad == CLI_LOC_BAD_OBJECT)
 		return -EINVAL;
+	object = loc->object;
 	memset(&s, 0, sizeof(s));
-	s.name = rest;
-	s.cap = strlen(rest) / 3 > 2 ? strlen(rest) / 3 + 1 : 3;
+	s.name = loc->name;
+	s.cap = strlen(loc->name) / 3 > 2 ? strlen(loc->name) / 3 + 1 : 3;
 	for (i = 0; i < ctx->nmods; i++) {
 		Dwfl_Module *mod = ctx->mods[i];
 		int j, n;

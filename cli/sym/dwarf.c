@@ -556,26 +556,6 @@ static int walk_index(struct walk *w, uint64_t idx, char *why, size_t why_len)
 	return 0;
 }
 
-static bool ident_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '$';
-}
-
-/* See dwfl_int.h. */
-int hwbp_sym_parse_uint(const char *s, const char **end, uint64_t *v)
-{
-	char *e;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &e, 0);
-	if (errno || e == s)
-		return -EINVAL;
-	*end = e;
-	return 0;
-}
-
 static void fill_type(struct hwbp_sym_loc *out, struct walk *w)
 {
 	Dwarf_Word sz;
@@ -609,43 +589,21 @@ void hwbp_sym_var_type(Dwfl_Module *mod, const char *name, uint64_t addr,
 
 
 /* See dwfl_int.h. */
-int hwbp_sym_resolve_path(struct hwbp_sym_ctx *ctx, const char *object, const char *text,
-			  uint64_t off, bool has_off, struct hwbp_sym_loc *out, char *why,
-			  size_t why_len)
+int hwbp_sym_resolve_path(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc,
+			  struct hwbp_sym_loc *out, char *why, size_t why_len)
 {
-	char func[HWBP_SYM_NAME_MAX], name[HWBP_SYM_NAME_MAX];
-	const char *p = text, *q;
+	const char *func = loc->func, *name = loc->var;
 	struct var_hit vh;
 	struct walk w;
 	uint64_t size;
+	unsigned int i;
 	int err;
 
-	func[0] = '\0';
-	q = p;
-	while (ident_char(*q))
-		q++;
-	if (q == p || (size_t)(q - p) >= sizeof(name)) {
-		say(why, why_len, "bad location '%s'", text);
-		return -EINVAL;
+	if (loc->bad == CLI_LOC_BAD_VAR) {
+		say(why, why_len, "%s", loc->why);
+		return loc->err;
 	}
-	memcpy(name, p, q - p);
-	name[q - p] = '\0';
-	p = q;
-	if (p[0] == ':' && p[1] == ':') {
-		copy_str(func, sizeof(func), name);
-		p += 2;
-		q = p;
-		while (ident_char(*q))
-			q++;
-		if (q == p || (size_t)(q - p) >= sizeof(name)) {
-			say(why, why_len, "bad location '%s': no variable after '::'", text);
-			return -EINVAL;
-		}
-		memcpy(name, p, q - p);
-		name[q - p] = '\0';
-		p = q;
-	}
-	err = find_var(ctx, object, func[0] ? func : NULL, name, &vh);
+	err = find_var(ctx, loc->object, func[0] ? func : NULL, name, &vh);
 	if (err == -EOPNOTSUPP) {
 		say(why, why_len, "variable '%s' has no static address (thread-local, register "
 			"or optimized out)", name);
@@ -668,43 +626,30 @@ int hwbp_sym_resolve_path(struct hwbp_sym_ctx *ctx, const char *object, const ch
 		say(why, why_len, "variable '%s' has no type", name);
 		return -ENOENT;
 	}
-	while (*p) {
-		if (*p == '.') {
+	for (i = 0; i < loc->nsteps; i++) {
+		const struct cli_loc_step *st = &loc->step[i];
+
+		if (st->is_index) {
+			err = walk_index(&w, st->index, why, why_len);
+		} else {
 			char member[HWBP_SYM_NAME_MAX];
 
-			q = ++p;
-			while (ident_char(*q))
-				q++;
-			if (q == p || (size_t)(q - p) >= sizeof(member)) {
-				say(why, why_len,
-				    "bad location '%s': member name expected after '.'", text);
-				return -EINVAL;
-			}
-			memcpy(member, p, q - p);
-			member[q - p] = '\0';
-			p = q;
+			snprintf(member, sizeof(member), "%.*s", (int)st->len, loc->name + st->at);
 			err = walk_member(&w, member, why, why_len);
-		} else if (*p == '[') {
-			uint64_t idx;
-
-			if (hwbp_sym_parse_uint(p + 1, &q, &idx) != 0 || *q != ']') {
-				say(why, why_len, "bad location '%s': number expected in []", text);
-				return -EINVAL;
-			}
-			p = q + 1;
-			err = walk_index(&w, idx, why, why_len);
-		} else {
-			say(why, why_len, "bad location '%s' at '%s'", text, p);
-			return -EINVAL;
 		}
 		if (err)
 			return err;
 	}
+	/* The path is malformed past the steps walked. */
+	if (loc->bad == CLI_LOC_BAD_STEP) {
+		say(why, why_len, "%s", loc->why);
+		return loc->err;
+	}
 	if (walk_size(&w, &size) != 0)
 		size = 0;
 	memset(out, 0, sizeof(*out));
-	out->addr = w.addr + off;
-	out->len = !has_off ? size : (size > off ? size - off : 0);
+	out->addr = w.addr + loc->off;
+	out->len = !loc->has_off ? size : (size > loc->off ? size - loc->off : 0);
 	out->kind = HWBP_SYM_OBJECT;
 	copy_str(out->module, sizeof(out->module), base_name(mod_name(vh.mod)));
 	copy_str(out->symbol, sizeof(out->symbol), name);

@@ -46,11 +46,11 @@ enum hwbp_arch hwbp_sym_arch(const struct hwbp_sym_ctx *ctx)
 }
 
 /* See sym.h. */
-int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const char *location, struct hwbp_sym_loc *out,
+int hwbp_sym_resolve(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc, struct hwbp_sym_loc *out,
 		     char *why, size_t why_len)
 {
 	(void)ctx;
-	(void)location;
+	(void)loc;
 	(void)out;
 	if (why && why_len)
 		snprintf(why, why_len, "built without symbol support");
@@ -72,10 +72,10 @@ int hwbp_sym_loc_type(struct hwbp_sym_ctx *ctx, struct hwbp_sym_loc *loc)
 }
 
 /* See sym.h. */
-int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const char *name, char *buf, size_t len)
+int hwbp_sym_suggest(struct hwbp_sym_ctx *ctx, const struct cli_loc *loc, char *buf, size_t len)
 {
 	(void)ctx;
-	(void)name;
+	(void)loc;
 	if (buf && len)
 		buf[0] = '\0';
 	return -EOPNOTSUPP;
