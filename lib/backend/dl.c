@@ -161,6 +161,7 @@ static int stop_for_detach(struct hwbp_dl *d, pid_t t)
 HWBP_API void hwbp_dl_close(struct hwbp_dl *d)
 {
 	pid_t *tids = NULL;
+	size_t cap = 0;
 	ssize_t n;
 
 	if (!d)
@@ -169,7 +170,7 @@ HWBP_API void hwbp_dl_close(struct hwbp_dl *d)
 		pt(PTRACE_DETACH, d->held, 0, NULL);	/* held at its exec */
 		d->held = 0;
 	}
-	n = hwbp_ptrace_tasks(d->pid, &tids);
+	n = hwbp_ptrace_tasks(d->pid, &tids, &cap);
 	for (ssize_t i = 0; i < n; i++) {
 		pid_t t = tids[i];
 		int sig = 0;

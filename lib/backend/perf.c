@@ -243,14 +243,14 @@ static int fd_budget(struct hwbp_bk *b, uint64_t more)
 	if (err || need <= cur)
 		return 0;
 	if (need > max) {
-		hwbp_core_log(HWBP_LOG_ERROR,
+		hwbp_log(HWBP_LOG_ERROR,
 			      "session: needs about %llu file descriptors, hard limit is %llu",
 			      (unsigned long long)need, (unsigned long long)max);
 		return -EMFILE;
 	}
 	err = hwbp_sys.setrlimit(RLIMIT_NOFILE, max, max);
 	if (err)
-		hwbp_core_log(HWBP_LOG_WARN, "session: cannot raise RLIMIT_NOFILE to %llu: %s",
+		hwbp_log(HWBP_LOG_WARN, "session: cannot raise RLIMIT_NOFILE to %llu: %s",
 			      (unsigned long long)max, strerror(-err));
 	return 0;
 }
@@ -427,7 +427,7 @@ static int slot_add_ev(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct perf_e
 	}
 	if (ev.fd == -EINVAL && a->remove_on_exec && !a->sigtrap && !bs->nev && !b->slots) {
 		/* Before Linux 5.13: the CLI's exec handling removes them. */
-		hwbp_core_log(HWBP_LOG_DEBUG, "perf: no remove_on_exec on this kernel");
+		hwbp_log(HWBP_LOG_DEBUG, "perf: no remove_on_exec on this kernel");
 		b->no_roe = true;
 		a->remove_on_exec = 0;
 		ev.fd = ev_open(b, a, tid, cpu);
@@ -456,7 +456,7 @@ static void slot_close(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 	for (size_t i = 0; i < bs->nev; i++)
 		ev_close(b, bs->ev[i].fd);
 	free(bs->ev);
-	hwbp_core_tally_free(&bs->tids);
+	hwbp_tally_free(&bs->tids);
 	free(bs);
 }
 
@@ -631,7 +631,7 @@ static int perf_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool en
 	}
 	if (err) {
 		if (err != -ENOSPC)
-			hwbp_core_log(HWBP_LOG_ERROR, "slot 0x%llx/%u:%s: cannot install: %s",
+			hwbp_log(HWBP_LOG_ERROR, "slot 0x%llx/%u:%s: cannot install: %s",
 				      (unsigned long long)slot->addr, slot->len,
 				      hwbp_access_name(slot->access), strerror(-err));
 		slot_close(b, bs);
@@ -792,7 +792,7 @@ static int perf_drain(struct hwbp_bk *b, bool deliver);
  * perf_event_exit_task_context() has set ctx->task to TASK_TOMBSTONE, seen
  * on 6.18), so rows are counted from one sample record (pid, tid) per hit.
  */
-static int perf_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_core_tally *t)
+static int perf_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_tally *t)
 {
 	int err = 0;
 
@@ -801,7 +801,7 @@ static int perf_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_
 		 * In stream mode hwbp_session_poll() does. */
 		if (b->o.delivery == HWBP_DELIVER_COUNT)
 			perf_drain(b, false);
-		return hwbp_core_tally_merge(t, &bs->tids, 1);
+		return hwbp_tally_merge(t, &bs->tids, 1);
 	}
 	/* Signal mode has no per_thread rows on inheriting targets, so here
 	 * there is one event, the THREAD target's, and all echoes are its. */
@@ -812,7 +812,7 @@ static int perf_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_
 		if (!err && i == 0)
 			v -= slot_echo(bs, v);
 		if (!err)
-			err = hwbp_core_tally_add(t, bs->ev[i].tid, v);
+			err = hwbp_tally_add(t, bs->ev[i].tid, v);
 	}
 	return err;
 }
@@ -1032,10 +1032,10 @@ static int parse_sample(struct hwbp_bk *b, const unsigned char *p, const unsigne
 	if (!bs)
 		return 0;	/* a slot removed since */
 	if (b->o.per_thread)
-		hwbp_core_tally_add(&bs->tids, hit.tid, 1);
+		hwbp_tally_add(&bs->tids, hit.tid, 1);
 	if (!deliver || b->o.delivery != HWBP_DELIVER_STREAM)
 		return 0;
-	return hwbp_core_deliver(b->s, bs->cookie, &hit);
+	return b->host.deliver(b->host.ctx, bs->cookie, &hit);
 }
 
 /* sample_id_all puts, at the end: {pid, tid} {time} {cpu, res} {id}. */
@@ -1096,7 +1096,7 @@ static int handle_record(struct hwbp_bk *b, const struct perf_event_header *h, u
 		n.tid = (int32_t)ids[1];
 		n.time_ns = sid.time;
 		n.comm = (const char *)p + 8;
-		hwbp_core_notify(b->s, &n);
+		b->host.notify(b->host.ctx, &n);
 		return 0;
 	}
 	case PERF_RECORD_EXIT: {
@@ -1111,7 +1111,7 @@ static int handle_record(struct hwbp_bk *b, const struct perf_event_header *h, u
 		n.pid = (int32_t)ids[0];
 		n.tid = (int32_t)ids[2];
 		n.time_ns = t;
-		hwbp_core_notify(b->s, &n);
+		b->host.notify(b->host.ctx, &n);
 		return 0;
 	}
 	default:
@@ -1285,7 +1285,7 @@ static int open_capacity(struct hwbp_bk *b)
 	if (err) {
 		if (err == -ENOENT || err == -ENODEV)
 			err = -EOPNOTSUPP;
-		hwbp_core_log(HWBP_LOG_ERROR, "session: cannot open a breakpoint on the target: %s",
+		hwbp_log(HWBP_LOG_ERROR, "session: cannot open a breakpoint on the target: %s",
 			      strerror(-err));
 		return err;
 	}
@@ -1298,7 +1298,7 @@ static int open_capacity(struct hwbp_bk *b)
 	return 0;
 }
 
-static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
+static int perf_open(const struct hwbp_session_opts *o, const struct hwbp_backend_host *host,
 		     struct hwbp_bk **out)
 {
 	struct hwbp_bk *b;
@@ -1307,7 +1307,7 @@ static int perf_open(const struct hwbp_session_opts *o, struct hwbp_session *s,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->s = s;
+	b->host = *host;
 	b->o = *o;
 	b->epfd = -1;
 	open_shape(b);

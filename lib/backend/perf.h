@@ -14,7 +14,8 @@
 #include <sys/types.h>
 
 #include "backend/backend.h"
-#include "core/core.h"
+#include "log.h"
+#include "tally.h"
 
 struct perf_ev {
 	int fd;
@@ -29,7 +30,7 @@ struct hwbp_bk_slot {
 	bool enabled;
 	struct perf_ev *ev;
 	size_t nev, cap;
-	struct hwbp_core_tally tids;	/* per_thread rows counted from samples */
+	struct hwbp_tally tids;	/* per_thread rows counted from samples */
 	uint64_t echo;		/* signal mode step-overs the kernel counted */
 	struct hwbp_bk_slot *next;
 };
@@ -37,7 +38,7 @@ struct hwbp_bk_slot {
 struct perf_buf;
 
 struct hwbp_bk {
-	struct hwbp_session *s;
+	struct hwbp_backend_host host;	/* where hits and notifications go */
 	struct hwbp_session_opts o;
 	pid_t pid;		/* process whose tasks are listed (SELF, PID) */
 	pid_t tid;		/* THREAD, TID */

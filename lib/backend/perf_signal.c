@@ -223,7 +223,7 @@ static void perf_stepsig(int sig, siginfo_t *si, void *uc)
 		sigtrap_forward(b, SIGTRAP, &info, uc);
 	}
 	perf_step.hit.ucontext = uc;
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)perf_step.cookie, &perf_step.hit);
+	b->host.deliver(b->host.ctx, (void *)(uintptr_t)perf_step.cookie, &perf_step.hit);
 	sigdelset(&u->uc_sigmask, SIGTRAP);
 	if (perf_step.step_blocked)
 		sigaddset(&u->uc_sigmask, sig);
@@ -280,15 +280,15 @@ static void perf_sigtrap(int sig, siginfo_t *si, void *uc)
 	hit.ucontext = uc;
 #if defined(__x86_64__)
 	hit.ip = (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
+	b->host.deliver(b->host.ctx, (void *)(uintptr_t)data, &hit);
 #elif defined(__aarch64__) || defined(__loongarch64)
 	hit.ip = uc_pc(uc);
 	/* A SIGTRAP that was blocked at the access arrives late (ASYNC): the
 	 * kernel has stepped over that access already. */
 	if ((flags & TRAP_PERF_FLAG_ASYNC) || !step_arm(b, data, &hit, uc))
-		hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
+		b->host.deliver(b->host.ctx, (void *)(uintptr_t)data, &hit);
 #else
-	hwbp_core_deliver(b->s, (void *)(uintptr_t)data, &hit);
+	b->host.deliver(b->host.ctx, (void *)(uintptr_t)data, &hit);
 #endif
 	errno = saved;
 }
@@ -311,7 +311,7 @@ static int step_sig_take(struct hwbp_bk *b)
 		b->step_sig = sig;
 		return 0;
 	}
-	hwbp_core_log(HWBP_LOG_ERROR, "session: signal mode needs a real-time signal "
+	hwbp_log(HWBP_LOG_ERROR, "session: signal mode needs a real-time signal "
 		      "with no handler, and there is none");
 	return -EBUSY;
 }

@@ -63,7 +63,9 @@
 #include "arch/arch.h"
 #include "backend/backend.h"
 #include "backend/hwdebug.h"
-#include "core/core.h"
+#include "backend/tracee.h"
+#include "log.h"
+#include "tally.h"
 #include "planner.h"
 #include "sys.h"
 
@@ -79,7 +81,7 @@ struct hwbp_bk_slot {
 	bool enabled;
 	void *cookie;
 	uint64_t hits;
-	struct hwbp_core_tally tids;
+	struct hwbp_tally tids;
 	uint64_t shadow;		/* the bytes as last seen (x86: old value) */
 	bool shadow_ok;
 };
@@ -114,7 +116,7 @@ struct pt_event {
 };
 
 struct hwbp_bk {
-	struct hwbp_session *s;
+	struct hwbp_backend_host host;	/* where hits and notifications go */
 	struct hwbp_session_opts o;
 	enum hwbp_arch arch;
 	unsigned int nwatch, nbrk;	/* hardware slots */
@@ -490,7 +492,7 @@ static void queue_hit(struct hwbp_bk *b, struct pt_task *t, struct hwbp_bk_slot 
 
 	bs->hits++;
 	if (b->o.per_thread)
-		hwbp_core_tally_add(&bs->tids, t->tid, 1);
+		hwbp_tally_add(&bs->tids, t->tid, 1);
 	if (b->o.delivery == HWBP_DELIVER_COUNT)
 		return;
 	e = queue_push(b);
@@ -552,21 +554,13 @@ static struct hwbp_bk_slot *brk_at(struct hwbp_bk *b, uint64_t a)
 	return NULL;
 }
 
-/* The pc of a stopped thread. */
+/* The pc of a stopped thread, 0 if unknown. */
 static uint64_t task_pc(pid_t tid)
 {
-	/* struct user_pt_regs: arm64 x0..x30, sp, pc; LoongArch r0..r31,
-	 * orig_a0, csr_era (the pc) */
-	uint64_t r[48] = { 0 };
-	struct iovec iov = { r, sizeof(r) };
+	uint64_t pc = 0;
 
-	if (pt(PTRACE_GETREGSET, tid, NT_PRSTATUS, &iov))
-		return 0;
-#if defined(__aarch64__)
-	return r[32];
-#else
-	return r[33];
-#endif
+	hwbp_ptrace_pc(tid, &pc);
+	return pc;
 }
 #endif
 
@@ -655,11 +649,6 @@ static void on_step_done(struct hwbp_bk *b, struct pt_task *t)
 	queue_hit(b, t, bs, &t->step_hit);
 }
 
-static bool is_stop_sig(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
 /* An exec by T's process: other threads are gone, the registers cleared. */
 static void on_exec(struct hwbp_bk *b, struct pt_task *t)
 {
@@ -693,7 +682,7 @@ static struct pt_task *on_status(struct hwbp_bk *b, struct pt_task *t, int statu
 	sig = WSTOPSIG(status);
 	ev = (status >> 16) & 0xff;
 	if (ev == PTRACE_EVENT_STOP) {
-		if (is_stop_sig(sig) && !t->fresh)
+		if (hwbp_ptrace_is_stop_sig(sig) && !t->fresh)
 			t->listen = true;	/* group-stop: job control */
 		t->fresh = false;
 		return t;
@@ -747,7 +736,7 @@ static int task_resume(struct hwbp_bk *b, struct pt_task *t)
 		return 0;
 	err = task_arm(b, t);
 	if (err && err != -ESRCH)
-		hwbp_core_log(HWBP_LOG_WARN, "ptrace: cannot arm thread %d: %s", (int)t->tid,
+		hwbp_log(HWBP_LOG_WARN, "ptrace: cannot arm thread %d: %s", (int)t->tid,
 			      strerror((int)-err));
 	sig = t->stepping ? 0 : t->sig;
 	if (t->stepping)
@@ -799,7 +788,7 @@ static void stop_all(struct hwbp_bk *b)
 		err = pt(PTRACE_INTERRUPT, t->tid, 0, NULL);
 		if (err && err != -ESRCH) {
 			/* Only a PTRACE_SEIZEd thread can be interrupted. */
-			hwbp_core_log(HWBP_LOG_WARN, "ptrace: cannot stop thread %d: %s",
+			hwbp_log(HWBP_LOG_WARN, "ptrace: cannot stop thread %d: %s",
 				      (int)t->tid, strerror((int)-err));
 			t->unstoppable = true;
 		}
@@ -823,19 +812,6 @@ static void resume_all(struct hwbp_bk *b)
 		task_resume(b, &b->tasks[i]);
 }
 
-/* Is a SIGTRAP queued for T (stopped), not yet delivered? */
-static bool trap_queued(struct pt_task *t)
-{
-	struct __ptrace_peeksiginfo_args arg = { .off = 0, .flags = 0, .nr = 8 }; /* T's own queue */
-	siginfo_t si[8];
-	long n = pt(PTRACE_PEEKSIGINFO, t->tid, (uint64_t)(uintptr_t)&arg, si);
-
-	for (long i = 0; i < n && i < 8; i++)
-		if (si[i].si_signo == SIGTRAP)
-			return true;
-	return false;
-}
-
 /*
  * A thread that PTRACE_INTERRUPT stopped right after its watched access
  * (or a single step) has the debug trap's SIGTRAP queued still: the
@@ -851,7 +827,7 @@ static void flush_traps(struct hwbp_bk *b)
 	while (i < b->ntasks) {
 		struct pt_task *t = &b->tasks[i];
 
-		if (rounds >= 4 || t->dying || !t->stopped || t->listen || !trap_queued(t) ||
+		if (rounds >= 4 || t->dying || !t->stopped || t->listen || !hwbp_ptrace_trap_queued(t->tid) ||
 		    pt(PTRACE_CONT, t->tid, 0, (void *)(uintptr_t)t->sig)) {
 			i++;
 			rounds = 0;
@@ -990,31 +966,6 @@ static bool adopt(struct hwbp_bk *b, pid_t tid, pid_t pid)
 	return true;
 }
 
-/*
- * The thread ids of PID, in *TIDS (room for *CAP, grown as needed: a
- * process may have any number of threads). Return how many, or a negative
- * errno.
- */
-static ssize_t tasks_list(pid_t pid, pid_t **tids, size_t *cap)
-{
-	for (;;) {
-		ssize_t n = hwbp_sys.list_tasks(pid, *tids, *cap);
-		size_t c = *cap ? *cap : 256;
-		pid_t *t;
-
-		if (n < 0 || (*tids && (size_t)n <= *cap))
-			return n;
-		/* More threads than room (or no room yet): list again. */
-		while (c < (size_t)n)
-			c *= 2;
-		t = realloc(*tids, c * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		*tids = t;
-		*cap = c;
-	}
-}
-
 /* Seize every thread of PID, again until no new one shows up. */
 static int seize_all(struct hwbp_bk *b, pid_t pid)
 {
@@ -1024,7 +975,7 @@ static int seize_all(struct hwbp_bk *b, pid_t pid)
 	int err = 0;
 
 	while (more && !err) {
-		ssize_t n = tasks_list(pid, &tids, &cap);
+		ssize_t n = hwbp_ptrace_tasks(pid, &tids, &cap);
 
 		if (n < 0) {
 			err = (int)n;
@@ -1050,7 +1001,7 @@ static int seize_all(struct hwbp_bk *b, pid_t pid)
 	return b->ntasks ? 0 : -ESRCH;
 }
 
-static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
+static int pt_open(const struct hwbp_session_opts *opts, const struct hwbp_backend_host *host,
 		   struct hwbp_bk **out)
 {
 	struct hwbp_bk *b;
@@ -1066,7 +1017,7 @@ static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->s = s;
+	b->host = *host;
 	b->o = *opts;
 	b->arch = hwbp_arch_host();
 	b->gen = 1;
@@ -1093,7 +1044,7 @@ static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
 				err = -ENOMEM;
 		}
 	} else {
-		n = tasks_list(opts->pid, &tids, &cap);
+		n = hwbp_ptrace_tasks(opts->pid, &tids, &cap);
 		if (n < 0)
 			err = (int)n;
 		/* A command the caller launched: seized and stopped at its exec. */
@@ -1112,15 +1063,12 @@ static int pt_open(const struct hwbp_session_opts *opts, struct hwbp_session *s,
 	}
 	if (err == -EPERM && !b->ntasks) {
 		/* Already traced by someone (a debugger), or not permitted. */
-		char path[64], buf[1024];
-		const char *p;
+		pid_t tracer = hwbp_ptrace_tracer(opts->pid);
 
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)opts->pid);
-		if (hwbp_sys.read_file(path, buf, sizeof(buf)) > 0 &&
-		    (p = strstr(buf, "TracerPid:")) && atoi(p + 10) != 0) {
-			hwbp_core_log(HWBP_LOG_ERROR,
-				      "ptrace: process %d is already traced by pid %d (a debugger?)",
-				      (int)opts->pid, atoi(p + 10));
+		if (tracer > 0) {
+			hwbp_log(HWBP_LOG_ERROR,
+				 "ptrace: process %d is already traced by pid %d (a debugger?)",
+				 (int)opts->pid, (int)tracer);
 			err = -EBUSY;
 		}
 	}
@@ -1166,7 +1114,7 @@ static void pt_close(struct hwbp_bk *b)
 		for (int k = 0; k < 2; k++) {
 			if (!bs[k] || (k == 1 && bs[1] == bs[0]))
 				continue;
-			hwbp_core_tally_free(&bs[k]->tids);
+			hwbp_tally_free(&bs[k]->tids);
 			free(bs[k]);
 		}
 	}
@@ -1301,7 +1249,7 @@ static void pt_remove(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 	queue_forget(b, bs);
 	b->gen++;
 	sync_all(b);
-	hwbp_core_tally_free(&bs->tids);
+	hwbp_tally_free(&bs->tids);
 	free(bs);
 }
 
@@ -1332,10 +1280,10 @@ static int pt_count(struct hwbp_bk *b, struct hwbp_bk_slot *bs, uint64_t *hits)
 	return 0;
 }
 
-static int pt_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_core_tally *t)
+static int pt_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_tally *t)
 {
 	(void)b;
-	return hwbp_core_tally_merge(t, &bs->tids, 1);
+	return hwbp_tally_merge(t, &bs->tids, 1);
 }
 
 static int pt_free_slots(struct hwbp_bk *b, unsigned int *watch, unsigned int *brk)
@@ -1365,9 +1313,9 @@ static int deliver(struct hwbp_bk *b)
 		int stop = 0;
 
 		if (e->is_hit)
-			stop = hwbp_core_deliver(b->s, e->bs->cookie, &e->hit);
+			stop = b->host.deliver(b->host.ctx, e->bs->cookie, &e->hit);
 		else if (e->note.type)
-			hwbp_core_notify(b->s, &e->note);
+			b->host.notify(b->host.ctx, &e->note);
 		free(e->stack);
 		e->stack = NULL;
 		if (stop)

@@ -43,28 +43,23 @@ bool hwbp_ptrace_trap_queued(pid_t tid)
 	return false;
 }
 
-ssize_t hwbp_ptrace_tasks(pid_t pid, pid_t **tids)
+ssize_t hwbp_ptrace_tasks(pid_t pid, pid_t **tids, size_t *cap)
 {
-	size_t cap = 256;
-
 	for (;;) {
-		pid_t *v = malloc(cap * sizeof(*v));
-		ssize_t n;
+		ssize_t n = hwbp_sys.list_tasks(pid, *tids, *cap);
+		size_t c = *cap ? *cap : 256;
+		pid_t *t;
 
-		if (!v)
+		if (n < 0 || (*tids && (size_t)n <= *cap))
+			return n;
+		/* More threads than room (or no room yet): list again. */
+		while (c < (size_t)n)
+			c *= 2;
+		t = realloc(*tids, c * sizeof(*t));
+		if (!t)
 			return -ENOMEM;
-		n = hwbp_sys.list_tasks(pid, v, cap);
-		if (n >= 0 && (size_t)n > cap) {
-			/* more than room: list again, with room for them all */
-			free(v);
-			cap = (size_t)n + 64;
-			continue;
-		}
-		if (n < 0)
-			free(v);
-		else
-			*tids = v;
-		return n;
+		*tids = t;
+		*cap = c;
 	}
 }
 

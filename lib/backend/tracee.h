@@ -22,10 +22,11 @@ bool hwbp_ptrace_is_stop_sig(int sig);
 bool hwbp_ptrace_trap_queued(pid_t tid);
 
 /*
- * hwbp_ptrace_tasks() - the threads of PID (any number), into a new array
- * *TIDS the caller frees. Return: how many, or a negative errno.
+ * hwbp_ptrace_tasks() - the thread ids of PID, in *TIDS (room for *CAP,
+ * grown as needed: a process may have any number of threads; the caller
+ * frees *TIDS). Return: how many, or a negative errno.
  */
-ssize_t hwbp_ptrace_tasks(pid_t pid, pid_t **tids);
+ssize_t hwbp_ptrace_tasks(pid_t pid, pid_t **tids, size_t *cap);
 
 /* The TracerPid of PID: 0 when untraced, -1 when it cannot be read. */
 pid_t hwbp_ptrace_tracer(pid_t pid);

@@ -40,7 +40,7 @@ struct hwbp_core_slot {
 	unsigned int refs;			/* pieces of points using it */
 	bool enabled;				/* armed in the backend */
 	uint64_t origin;			/* counter when it took this request */
-	struct hwbp_core_tally origin_t;
+	struct hwbp_tally origin_t;
 	struct hwbp_core_slot *next;
 	/* apply() scratch */
 	unsigned int new_refs;
@@ -53,7 +53,7 @@ struct hwbp_core_slot {
 struct hwbp_core_piece {
 	struct hwbp_core_slot *cs;
 	uint64_t base;
-	struct hwbp_core_tally base_t;
+	struct hwbp_tally base_t;
 };
 
 struct hwbp_point {
@@ -75,7 +75,7 @@ struct hwbp_point {
 	unsigned int npieces;
 	struct hwbp_core_piece pieces[HWBP_PIECES_MAX];
 	uint64_t saved;
-	struct hwbp_core_tally saved_t;
+	struct hwbp_tally saved_t;
 	/* apply() scratch */
 	struct hwbp_core_slot *npieces_cs[HWBP_PIECES_MAX];
 };
@@ -88,9 +88,13 @@ struct hwbp_session {
 	struct hwbp_point *points;
 	struct hwbp_core_slot *slots;
 	struct hwbp_planner_need need;		/* the last plan's count */
+	struct hwbp_backend_host host;		/* what the backend calls back */
 	hwbp_hit_fn poll_fn;
 	void *poll_arg;
 };
+
+static int session_deliver(void *ctx, const void *cookie, struct hwbp_hit *hit);
+static void session_notify(void *ctx, const struct hwbp_notify *n);
 
 _Static_assert(sizeof(struct hwbp_session_opts) == 80, "hwbp_session_opts grew: on purpose?");
 _Static_assert(sizeof(struct hwbp_watch_opts) == 32, "hwbp_watch_opts grew: on purpose?");
@@ -161,7 +165,9 @@ int hwbp_core_session_open(const struct hwbp_session_opts *opts, const struct hw
 		goto fail;
 	}
 	s->bk = bk;
-	err = bk->open(&s->o, s, &s->b);
+	s->host = (struct hwbp_backend_host){ .ctx = s, .deliver = session_deliver,
+					      .notify = session_notify };
+	err = bk->open(&s->o, &s->host, &s->b);
 	if (err)
 		goto fail;
 	*out = s;
@@ -189,15 +195,15 @@ HWBP_API const char *hwbp_session_backend(const struct hwbp_session *s)
 
 static void slot_free(struct hwbp_core_slot *cs)
 {
-	hwbp_core_tally_free(&cs->origin_t);
+	hwbp_tally_free(&cs->origin_t);
 	free(cs);
 }
 
 static void point_free(struct hwbp_point *pt)
 {
 	for (unsigned int i = 0; i < HWBP_PIECES_MAX; i++)
-		hwbp_core_tally_free(&pt->pieces[i].base_t);
-	hwbp_core_tally_free(&pt->saved_t);
+		hwbp_tally_free(&pt->pieces[i].base_t);
+	hwbp_tally_free(&pt->saved_t);
 	free(pt->label);
 	free(pt);
 }
@@ -321,19 +327,19 @@ static int slot_count(struct hwbp_session *s, struct hwbp_core_slot *cs, uint64_
 }
 
 static int slot_threads(struct hwbp_session *s, struct hwbp_core_slot *cs,
-			struct hwbp_core_tally *t)
+			struct hwbp_tally *t)
 {
-	hwbp_core_tally_clear(t);
+	hwbp_tally_clear(t);
 	if (!s->o.per_thread)
 		return 0;
 	return s->bk->threads(s->b, cs->bk, t);
 }
 
 /* Hits of an applied, enabled point since its pieces' bases, into *V and T. */
-static int point_live(struct hwbp_point *pt, uint64_t *v, struct hwbp_core_tally *t)
+static int point_live(struct hwbp_point *pt, uint64_t *v, struct hwbp_tally *t)
 {
 	struct hwbp_session *s = pt->s;
-	struct hwbp_core_tally cur = { 0 };
+	struct hwbp_tally cur = { 0 };
 	int err = 0;
 
 	*v = 0;
@@ -347,12 +353,12 @@ static int point_live(struct hwbp_point *pt, uint64_t *v, struct hwbp_core_tally
 		if (t && s->o.per_thread) {
 			err = slot_threads(s, pt->pieces[i].cs, &cur);
 			if (!err)
-				err = hwbp_core_tally_merge(t, &cur, 1);
+				err = hwbp_tally_merge(t, &cur, 1);
 			if (!err)
-				err = hwbp_core_tally_merge(t, &pt->pieces[i].base_t, -1);
+				err = hwbp_tally_merge(t, &pt->pieces[i].base_t, -1);
 		}
 	}
-	hwbp_core_tally_free(&cur);
+	hwbp_tally_free(&cur);
 	return err;
 }
 
@@ -405,12 +411,12 @@ static int point_set_enabled(struct hwbp_point *pt, bool on)
 		return 0;
 	}
 	if (!on) {
-		struct hwbp_core_tally t = { 0 };
+		struct hwbp_tally t = { 0 };
 
 		err = point_live(pt, &live, &t);
 		if (!err)
-			err = hwbp_core_tally_merge(&pt->saved_t, &t, 1);
-		hwbp_core_tally_free(&t);
+			err = hwbp_tally_merge(&pt->saved_t, &t, 1);
+		hwbp_tally_free(&t);
 		if (err)
 			return err;
 		pt->saved += live;
@@ -419,7 +425,7 @@ static int point_set_enabled(struct hwbp_point *pt, bool on)
 	for (unsigned int i = 0; i < pt->npieces; i++) {
 		err = slot_sync_enabled(s, pt->pieces[i].cs);
 		if (err) {
-			hwbp_core_log(HWBP_LOG_ERROR, "point '%s': cannot %s: %s", point_name(pt),
+			hwbp_log(HWBP_LOG_ERROR, "point '%s': cannot %s: %s", point_name(pt),
 				      on ? "enable" : "disable", strerror(-err));
 			pt->enabled = !on;
 			for (unsigned int j = 0; j < i; j++)
@@ -471,7 +477,7 @@ HWBP_API void hwbp_point_remove(struct hwbp_point *pt)
 			slot_unlink(s, cs);
 			slot_free(cs);
 		} else if (slot_sync_enabled(s, cs)) {
-			hwbp_core_log(HWBP_LOG_WARN, "point '%s': slot 0x%llx/%u stays armed",
+			hwbp_log(HWBP_LOG_WARN, "point '%s': slot 0x%llx/%u stays armed",
 				      point_name(pt), (unsigned long long)cs->slot.addr,
 				      cs->slot.len);
 		}
@@ -510,13 +516,13 @@ HWBP_API int hwbp_point_count(struct hwbp_point *pt, uint64_t *hits)
 HWBP_API int hwbp_point_threads(struct hwbp_point *pt, struct hwbp_thread_count *out, size_t max,
 				size_t *n)
 {
-	struct hwbp_core_tally t = { 0 };
+	struct hwbp_tally t = { 0 };
 	uint64_t live;
 	int err;
 
 	if (!pt->s->o.per_thread)
 		return -EINVAL;
-	err = hwbp_core_tally_merge(&t, &pt->saved_t, 1);
+	err = hwbp_tally_merge(&t, &pt->saved_t, 1);
 	if (!err && pt->applied && pt->enabled)
 		err = point_live(pt, &live, &t);
 	if (!err) {
@@ -531,7 +537,7 @@ HWBP_API int hwbp_point_threads(struct hwbp_point *pt, struct hwbp_thread_count 
 		}
 		*n = k;
 	}
-	hwbp_core_tally_free(&t);
+	hwbp_tally_free(&t);
 	return err;
 }
 
@@ -565,7 +571,7 @@ static int plan_point(struct hwbp_session *s, struct hwbp_point *pt, struct hwbp
 	int err = hwbp_planner_split(s->arch, pt->naddr, pt->nlen, pt->naccess, pl);
 
 	if (err == -ENOSPC)
-		hwbp_core_log(HWBP_LOG_ERROR,
+		hwbp_log(HWBP_LOG_ERROR,
 			      "point '%s': cannot watch 0x%llx/%llu: needs %u debug registers",
 			      point_name(pt), (unsigned long long)pt->naddr,
 			      (unsigned long long)pt->nlen, pl->need_watch + pl->need_break);
@@ -607,10 +613,10 @@ static int plan_all(struct hwbp_session *s)
 	free(plans);
 	if (err == -ENOSPC) {
 		if (s->need.shared)
-			hwbp_core_log(HWBP_LOG_ERROR, "session: needs %u debug registers, %u free",
+			hwbp_log(HWBP_LOG_ERROR, "session: needs %u debug registers, %u free",
 				      s->need.need_watch + s->need.need_break, s->need.free_watch);
 		else
-			hwbp_core_log(HWBP_LOG_ERROR,
+			hwbp_log(HWBP_LOG_ERROR,
 				      "session: needs %u watchpoint and %u breakpoint registers, "
 				      "%u and %u free",
 				      s->need.need_watch, s->need.need_break, s->need.free_watch,
@@ -671,7 +677,7 @@ static void apply_rollback(struct hwbp_session *s, struct hwbp_core_slot *fresh)
 			int err = s->bk->modify(s->b, cs->bk, &old->slot, old->enabled, old);
 
 			if (err)
-				hwbp_core_log(HWBP_LOG_ERROR,
+				hwbp_log(HWBP_LOG_ERROR,
 					      "slot 0x%llx/%u: cannot restore after a failed "
 					      "change: %s",
 					      (unsigned long long)old->slot.addr, old->slot.len,
@@ -700,7 +706,7 @@ static void log_enospc(struct hwbp_session *s, unsigned int need_watch, unsigned
 	int err = s->bk->free_slots(s->b, &fw, &fb);
 
 	if (err) {
-		hwbp_core_log(HWBP_LOG_ERROR,
+		hwbp_log(HWBP_LOG_ERROR,
 			      "session: the kernel has no free debug register for %u more "
 			      "(probing the free ones failed: %s)",
 			      need_watch + need_break, strerror(-err));
@@ -717,12 +723,12 @@ static void log_enospc(struct hwbp_session *s, unsigned int need_watch, unsigned
 	s->need.free_watch = fw + hw;
 	s->need.free_break = s->need.shared ? s->need.free_watch : fb + hb;
 	if (s->need.shared)
-		hwbp_core_log(HWBP_LOG_ERROR,
+		hwbp_log(HWBP_LOG_ERROR,
 			      "session: needs %u more debug registers, %u free in the target "
 			      "(another user such as a debugger holds the others)",
 			      need_watch + need_break, fw);
 	else
-		hwbp_core_log(HWBP_LOG_ERROR,
+		hwbp_log(HWBP_LOG_ERROR,
 			      "session: needs %u more watchpoint and %u more breakpoint "
 			      "registers, %u and %u free in the target",
 			      need_watch, need_break, fw, fb);
@@ -903,11 +909,11 @@ static void apply_commit_points(struct hwbp_session *s, const struct apply *ap)
 			pc->cs = pt->npieces_cs[i];
 			if (pc->cs->fresh) {
 				pc->base = pc->cs->origin;
-				hwbp_core_tally_clear(&pc->base_t);
-				hwbp_core_tally_merge(&pc->base_t, &pc->cs->origin_t, 1);
+				hwbp_tally_clear(&pc->base_t);
+				hwbp_tally_merge(&pc->base_t, &pc->cs->origin_t, 1);
 			} else if (slot_count(s, pc->cs, &pc->base) ||
 				   slot_threads(s, pc->cs, &pc->base_t)) {
-				hwbp_core_log(HWBP_LOG_WARN, "point '%s': cannot read its counter",
+				hwbp_log(HWBP_LOG_WARN, "point '%s': cannot read its counter",
 					      point_name(pt));
 			}
 		}
@@ -980,8 +986,10 @@ HWBP_API int hwbp_session_lost(struct hwbp_session *s, uint64_t *lost)
 	return s->bk->lost(s->b, lost);
 }
 
-int hwbp_core_deliver(struct hwbp_session *s, const void *cookie, struct hwbp_hit *hit)
+/* The backend's deliver() (struct hwbp_backend_host). */
+static int session_deliver(void *ctx, const void *cookie, struct hwbp_hit *hit)
 {
+	struct hwbp_session *s = ctx;
 	struct hwbp_point *pt = __atomic_load_n(&s->points, __ATOMIC_ACQUIRE);
 
 	for (; pt; pt = pt->next) {
@@ -1010,8 +1018,11 @@ int hwbp_core_deliver(struct hwbp_session *s, const void *cookie, struct hwbp_hi
 	return 0;
 }
 
-void hwbp_core_notify(struct hwbp_session *s, const struct hwbp_notify *n)
+/* The backend's notify() (struct hwbp_backend_host). */
+static void session_notify(void *ctx, const struct hwbp_notify *n)
 {
+	const struct hwbp_session *s = ctx;
+
 	if (s->o.notify_fn)
 		s->o.notify_fn(n, s->o.notify_arg);
 }

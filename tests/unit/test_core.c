@@ -43,7 +43,7 @@ static struct fake {
 	int modify_err;			/* returned by every modify if set */
 	unsigned int cap;		/* capacity, shared pool */
 	unsigned int free_probe;	/* what free_slots() reports */
-	struct hwbp_session *s;
+	struct hwbp_backend_host host;	/* the core's callbacks */
 	void *deliver_cookie;		/* fake_poll() delivers one hit of it */
 } fk;
 
@@ -56,10 +56,11 @@ static unsigned int fake_live(void)
 	return n;
 }
 
-static int fake_open(const struct hwbp_session_opts *o, struct hwbp_session *s, struct hwbp_bk **out)
+static int fake_open(const struct hwbp_session_opts *o, const struct hwbp_backend_host *host,
+		     struct hwbp_bk **out)
 {
 	(void)o;
-	fk.s = s;
+	fk.host = *host;
 	*out = (struct hwbp_bk *)&fk;
 	return 0;
 }
@@ -136,10 +137,10 @@ static int fake_count(struct hwbp_bk *b, struct hwbp_bk_slot *bs, uint64_t *hits
 	return 0;
 }
 
-static int fake_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_core_tally *t)
+static int fake_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_tally *t)
 {
 	(void)b;
-	return hwbp_core_tally_add(t, 100, bs->hits);
+	return hwbp_tally_add(t, 100, bs->hits);
 }
 
 static int fake_free_slots(struct hwbp_bk *b, unsigned int *w, unsigned int *x)
@@ -163,7 +164,7 @@ static int fake_poll(struct hwbp_bk *b, int timeout_ms)
 	(void)timeout_ms;
 	memset(&hit, 0, sizeof(hit));
 	if (fk.deliver_cookie)
-		hwbp_core_deliver(fk.s, fk.deliver_cookie, &hit);
+		fk.host.deliver(fk.host.ctx, fk.deliver_cookie, &hit);
 	return 0;
 }
 

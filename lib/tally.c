@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "tally.h"
 
-int hwbp_core_tally_add(struct hwbp_core_tally *t, int32_t tid, uint64_t hits)
+int hwbp_tally_add(struct hwbp_tally *t, int32_t tid, uint64_t hits)
 {
 	size_t lo = 0, hi = t->n;
 
@@ -40,11 +40,11 @@ int hwbp_core_tally_add(struct hwbp_core_tally *t, int32_t tid, uint64_t hits)
 	return 0;
 }
 
-int hwbp_core_tally_merge(struct hwbp_core_tally *t, const struct hwbp_core_tally *from, int sign)
+int hwbp_tally_merge(struct hwbp_tally *t, const struct hwbp_tally *from, int sign)
 {
 	for (size_t i = 0; i < from->n; i++) {
 		uint64_t h = from->v[i].hits;
-		int err = hwbp_core_tally_add(t, from->v[i].tid, sign < 0 ? (uint64_t)0 - h : h);
+		int err = hwbp_tally_add(t, from->v[i].tid, sign < 0 ? (uint64_t)0 - h : h);
 
 		if (err)
 			return err;
@@ -52,12 +52,12 @@ int hwbp_core_tally_merge(struct hwbp_core_tally *t, const struct hwbp_core_tall
 	return 0;
 }
 
-void hwbp_core_tally_clear(struct hwbp_core_tally *t)
+void hwbp_tally_clear(struct hwbp_tally *t)
 {
 	t->n = 0;
 }
 
-void hwbp_core_tally_free(struct hwbp_core_tally *t)
+void hwbp_tally_free(struct hwbp_tally *t)
 {
 	free(t->v);
 	t->v = NULL;

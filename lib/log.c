@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "api.h"
-#include "core/core.h"
+#include "log.h"
 #include "sys.h"
 
 static hwbp_log_fn log_fn;
@@ -24,7 +24,7 @@ HWBP_API hwbp_log_fn hwbp_set_log(hwbp_log_fn fn, void *arg, void **old_arg)
 	return old;
 }
 
-void hwbp_core_log(enum hwbp_log_level level, const char *fmt, ...)
+void hwbp_log(enum hwbp_log_level level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
