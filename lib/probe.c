@@ -27,24 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <elf.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 
-#include "backend/hwdebug.h"
+#include "backend/probe.h"
 
 #define PROBE_WRITES 3
 
-/* Written by the probe children; its address is the same in parent and
- * child after fork(). */
-static volatile uint64_t hwbp_probe_target;
 
 /* Written by the calling thread under hwbp_host_debug_check()'s breakpoint. */
 static volatile uint64_t probe_word;
@@ -96,37 +89,6 @@ static void bp_attr(struct perf_event_attr *a, uint64_t addr, uint64_t len, unsi
 	a->exclude_hv = 1;
 }
 
-/* Wait for PID with a deadline; 0 and *STATUS, or -ETIMEDOUT. */
-static int wait_child(pid_t pid, int *status, int flags)
-{
-	for (int i = 0; i < 2000; i++) {
-		pid_t r = waitpid(pid, status, flags | WNOHANG);
-
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return -ETIMEDOUT;
-}
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-}
-
-static void set_why(struct hwbp_backend_status *st, int err, const char *fmt, const char *arg)
-{
-	st->usable = false;
-	st->err = err;
-	snprintf(st->why, sizeof(st->why), fmt, arg);
-}
-
 static void perf_why(struct hwbp_backend_status *st, int err, int paranoid)
 {
 	char what[80];
@@ -139,11 +101,11 @@ static void perf_why(struct hwbp_backend_status *st, int err, int paranoid)
 		st->usable = false;
 		st->err = err;
 	} else if (err == -ENOENT || err == -EOPNOTSUPP) {
-		set_why(st, err, "%s (this kernel or CPU has no breakpoint PMU)", what);
+		hwbp_probe_why(st, err, "%s (this kernel or CPU has no breakpoint PMU)", what);
 	} else if (err == -ENOSPC) {
-		set_why(st, err, "%s (every debug register is taken)", what);
+		hwbp_probe_why(st, err, "%s (every debug register is taken)", what);
 	} else {
-		set_why(st, err, "%s", what);
+		hwbp_probe_why(st, err, "%s", what);
 	}
 }
 
@@ -167,7 +129,7 @@ static void probe_perf(struct hwbp_host_info *hi)
 
 	pid = fork();
 	if (pid < 0) {
-		set_why(st, -errno, "fork: %s", strerror(errno));
+		hwbp_probe_why(st, -errno, "fork: %s", strerror(errno));
 		return;
 	}
 	if (pid == 0) {
@@ -176,25 +138,25 @@ static void probe_perf(struct hwbp_host_info *hi)
 			hwbp_probe_target = (uint64_t)i + 1;
 		_exit(0);
 	}
-	err = wait_child(pid, &status, WUNTRACED);
+	err = hwbp_probe_wait(pid, &status, WUNTRACED);
 	if (err || !WIFSTOPPED(status)) {
-		reap(pid);
-		set_why(st, err ? err : -ECHILD, "probe child did not stop%s", "");
+		hwbp_probe_reap(pid);
+		hwbp_probe_why(st, err ? err : -ECHILD, "probe child did not stop%s", "");
 		return;
 	}
 	bp_attr(&a, (uint64_t)(uintptr_t)&hwbp_probe_target, 8, HW_BREAKPOINT_W);
 	fd = perf_open(&a, pid);
 	if (fd < 0) {
-		reap(pid);
+		hwbp_probe_reap(pid);
 		perf_why(st, fd, hi->perf_event_paranoid);
 		return;
 	}
 	kill(pid, SIGCONT);
-	err = wait_child(pid, &status, 0);
+	err = hwbp_probe_wait(pid, &status, 0);
 	if (err) {
-		reap(pid);
+		hwbp_probe_reap(pid);
 		hwbp_sys.close(fd);
-		set_why(st, err, "probe child did not finish%s", "");
+		hwbp_probe_why(st, err, "probe child did not finish%s", "");
 		return;
 	}
 	if (hwbp_sys.read(fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
@@ -235,174 +197,6 @@ static int count_perf_slots(unsigned int type)
 	while (n-- > 0)
 		hwbp_sys.close(fds[n]);
 	return result;
-}
-
-#if defined(__x86_64__)
-static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
-{
-	struct hwbp_plan plan;
-	struct hwbp_regs regs;
-	uint64_t dr0 = 0, dr7 = 0;
-	int err;
-
-	err = hwbp_arch_plan(HWBP_ARCH_X86_64, (uint64_t)(uintptr_t)&hwbp_probe_target, 8,
-			     HWBP_WRITE, NULL, &plan);
-	if (!err) {
-		hwbp_regs_init(&regs, HWBP_ARCH_X86_64);
-		err = hwbp_arch_encode(&regs, plan.slots, plan.nslots);
-	}
-	if (err)
-		return err;
-	hwbp_regs_get(&regs, "dr0", &dr0);
-	hwbp_regs_get(&regs, "dr7", &dr7);
-	/* DR7 last: the kernel checks each address against the slot's current
-	 * length (ARCH.md 1.4). */
-	if (ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg[0]), (void *)dr0) ||
-	    ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg[7]), (void *)dr7))
-		return -errno;
-	(void)hi;
-	return 0;
-}
-#elif defined(__aarch64__) || defined(__loongarch64)
-#if defined(__aarch64__)
-#define PROBE_ARCH HWBP_ARCH_ARM64
-#define PROBE_REG_ADDR "wvr0"
-#define PROBE_REG_CTRL "wcr0"
-#else
-#define PROBE_ARCH HWBP_ARCH_LOONGARCH64
-#define PROBE_REG_ADDR "db0addr"
-#define PROBE_REG_CTRL "db0ctrl"
-#endif
-#define PROBE_NT_WATCH HWDEBUG_NT_WATCH
-#define PROBE_NT_BREAK HWDEBUG_NT_BREAK
-
-static int dbg_info(pid_t pid, int nt, struct hwdebug_state *d)
-{
-	struct iovec iov = { d, sizeof(*d) };
-
-	memset(d, 0, sizeof(*d));
-	if (ptrace(PTRACE_GETREGSET, pid, (void *)(long)nt, &iov))
-		return -errno;
-	return 0;
-}
-
-static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
-{
-	struct hwdebug_state w, b;
-	struct hwbp_plan plan;
-	struct hwbp_regs regs;
-	uint64_t addr = 0, ctrl = 0;
-	struct iovec iov;
-	int err;
-
-	err = dbg_info(pid, PROBE_NT_WATCH, &w);
-	if (!err)
-		err = dbg_info(pid, PROBE_NT_BREAK, &b);
-	if (err)
-		return err;
-	hi->nwatch = (int)(w.dbg_info & 0xff);
-	hi->nbreak = (int)(b.dbg_info & 0xff);
-#if defined(__aarch64__)
-	hi->debug_arch = (w.dbg_info >> 8) & 0xff;
-#endif
-	hi->slots_from = "dbg_info";
-	if (hi->nwatch < 1)
-		return -ENOSPC;
-	err = hwbp_arch_plan(PROBE_ARCH, (uint64_t)(uintptr_t)&hwbp_probe_target, 8, HWBP_WRITE,
-			     NULL, &plan);
-	if (!err) {
-		hwbp_regs_init(&regs, PROBE_ARCH);
-		err = hwbp_arch_encode(&regs, plan.slots, plan.nslots);
-	}
-	if (err)
-		return err;
-	hwbp_regs_get(&regs, PROBE_REG_ADDR, &addr);
-	hwbp_regs_get(&regs, PROBE_REG_CTRL, &ctrl);
-	memset(&w.regs, 0, sizeof(w.regs));
-	w.regs[0].addr = addr;
-	w.regs[0].ctrl = (uint32_t)ctrl;
-	/* Only as many entries as the CPU has slots (ARCH.md 2.4). */
-	iov.iov_base = &w;
-	iov.iov_len = offsetof(struct hwdebug_state, regs) + sizeof(w.regs[0]);
-	if (ptrace(PTRACE_SETREGSET, pid, (void *)(long)PROBE_NT_WATCH, &iov))
-		return -errno;
-	return 0;
-}
-#else
-static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
-{
-	(void)pid;
-	(void)hi;
-	return -EOPNOTSUPP;
-}
-#endif
-
-/* The reasons of the ptrace probe, hwbp info's and hwbp_host_debug_check()'s. */
-#define PTRACE_TRAPPED "a ptrace watchpoint stopped a child at its watched write"
-#define PTRACE_MISSED "a ptrace watchpoint did not stop a child at its watched write"
-
-/* ptrace: a traced child stops itself, we arm a W watch on its variable
- * through the debug registers, and wait for the SIGTRAP of its write.
- * A child that writes and exits, or stops for anything but the watch, gives
- * -EIO: the machine did not deliver the debug exception. */
-static void probe_ptrace(struct hwbp_host_info *hi)
-{
-	struct hwbp_backend_status *st = &hi->ptrace;
-	siginfo_t si;
-	int status, err;
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0) {
-		set_why(st, -errno, "fork: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
-			_exit(3);
-		raise(SIGSTOP);
-		hwbp_probe_target = 42;
-		_exit(0);
-	}
-	err = wait_child(pid, &status, 0);
-	if (err || !WIFSTOPPED(status)) {
-		reap(pid);
-		if (!err && WIFEXITED(status) && WEXITSTATUS(status) == 3)
-			set_why(st, -EPERM,
-				"PTRACE_TRACEME refused%s (Yama ptrace_scope 3 forbids ptrace)", "");
-		else
-			set_why(st, err ? err : -ECHILD, "probe child did not stop%s", "");
-		return;
-	}
-	err = ptrace_arm(pid, hi);
-	if (err) {
-		reap(pid);
-		set_why(st, err, "cannot set a debug register: %s", strerror(-err));
-		return;
-	}
-	if (ptrace(PTRACE_CONT, pid, NULL, NULL)) {
-		err = -errno;
-		reap(pid);
-		set_why(st, err, "PTRACE_CONT: %s", strerror(-err));
-		return;
-	}
-	err = wait_child(pid, &status, 0);
-	if (err) {
-		reap(pid);
-		set_why(st, err, "probe child neither trapped nor ended: %s", strerror(-err));
-		return;
-	}
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP ||
-	    ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) || si.si_code != TRAP_HWBKPT) {
-		reap(pid);
-		set_why(st, -EIO, "%s", PTRACE_MISSED);
-		return;
-	}
-	/* Leave nothing armed: the child dies here. */
-	reap(pid);
-	st->usable = true;
-	st->err = 0;
-	st->why[0] = '\0';
 }
 
 /* --- does this machine deliver debug exceptions? ------------------------ */
@@ -460,10 +254,10 @@ static void check_ptrace(struct hwbp_debug_check *out)
 
 	memset(&hi, 0, sizeof(hi));
 	hi.sz = sizeof(hi);
-	probe_ptrace(&hi);
+	hwbp_ptrace_probe(&hi);
 	if (hi.ptrace.usable) {
 		check_set(out, HWBP_DEBUG_DELIVERED, HWBP_BACKEND_PTRACE, 0);
-		snprintf(out->reason, sizeof(out->reason), "%s", PTRACE_TRAPPED);
+		snprintf(out->reason, sizeof(out->reason), "%s", HWBP_PTRACE_PROBE_TRAPPED);
 	} else if (hi.ptrace.err == -EIO) {
 		check_set(out, HWBP_DEBUG_NOT_DELIVERED, HWBP_BACKEND_PTRACE, -EIO);
 		snprintf(out->reason, sizeof(out->reason), "%s", hi.ptrace.why);
@@ -565,7 +359,7 @@ HWBP_API int hwbp_host_probe(struct hwbp_host_info *out)
 	hi.cap_perfmon = caps >> 38 & 1;
 
 	probe_perf(&hi);
-	probe_ptrace(&hi);
+	hwbp_ptrace_probe(&hi);
 
 	if (hi.nwatch < 0 && hi.perf.usable) {
 		hi.nwatch = count_perf_slots(HW_BREAKPOINT_W);
