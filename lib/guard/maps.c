@@ -13,26 +13,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "guard/plan.h"
-
-static void maps_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void maps_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 /* Parse hex digits at *P into *V; false if there are none or too many. */
 static bool parse_hex(const char **p, uint64_t *v)
@@ -213,7 +199,7 @@ int hwbp_guard_maps_parse(const char *text, struct hwbp_guard_maps **out, char *
 
 		nline++;
 		if (end > p && !parse_line(p, end, &maps->map[maps->n], &names)) {
-			maps_why(why, whylen, "maps line %zu is malformed: '%.*s'", nline,
+			hwbp_arch_why(why, whylen, "maps line %zu is malformed: '%.*s'", nline,
 				 (int)(end - p > 80 ? 80 : end - p), p);
 			hwbp_guard_maps_free(maps);
 			return -EINVAL;
@@ -224,7 +210,7 @@ int hwbp_guard_maps_parse(const char *text, struct hwbp_guard_maps **out, char *
 	qsort(maps->map, maps->n, sizeof(*maps->map), map_cmp);
 	for (size_t i = 1; i < maps->n; i++) {
 		if (maps->map[i].start < maps->map[i - 1].end) {
-			maps_why(why, whylen,
+			hwbp_arch_why(why, whylen,
 				 "maps lines overlap: %" PRIx64 "-%" PRIx64 " and %" PRIx64
 				 "-%" PRIx64,
 				 maps->map[i - 1].start, maps->map[i - 1].end, maps->map[i].start,

@@ -10,11 +10,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "guard/plan.h"
 
 struct hwbp_guard_range {
@@ -39,20 +39,6 @@ struct hwbp_guard_set {
 	struct runs want;	/* what the ranges need */
 	struct runs done;	/* what the engine applied (hwbp_guard_set_commit()) */
 };
-
-static void guard_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void guard_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static inline uint64_t page_down(const struct hwbp_guard_set *set, uint64_t a)
 {
@@ -253,13 +239,13 @@ static int refuse(const struct hwbp_guard_set *set, const struct hwbp_guard_rang
 	uint64_t last = r->addr + (r->len - 1);
 
 	if (rlo <= last && r->addr < rhi) {
-		guard_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 " is %s %s: %s", r->addr, r->len,
+		hwbp_arch_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 " is %s %s: %s", r->addr, r->len,
 			  prep, what, reason);
 	} else {
 		uint64_t lo = page_down(set, r->addr);
 		uint64_t page = page_down(set, rlo > lo ? rlo : lo);
 
-		guard_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 " shares page 0x%" PRIx64 " with %s: %s",
+		hwbp_arch_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 " shares page 0x%" PRIx64 " with %s: %s",
 			  r->addr, r->len, page, what, reason);
 	}
 	return -EINVAL;
@@ -333,18 +319,18 @@ static int check_range(const struct hwbp_guard_set *set, const struct hwbp_guard
 	uint64_t lo, hi;
 
 	if (!r->len || r->addr + (r->len - 1) < r->addr) {
-		guard_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 ": %s", r->addr, r->len,
+		hwbp_arch_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 ": %s", r->addr, r->len,
 			  r->len ? "wraps past the top of the address space" : "length 0");
 		return -EINVAL;
 	}
 	if (!is_data(r->access)) {
-		guard_why(why, whylen,
+		hwbp_arch_why(why, whylen,
 			  "0x%" PRIx64 "/%" PRIu64 ": only r, w and rw are guarded by page "
 			  "protection (x is a software breakpoint)", r->addr, r->len);
 		return -EINVAL;
 	}
 	if (!range_pages(set, r, &lo, &hi)) {
-		guard_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 ": its last page ends the address "
+		hwbp_arch_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 ": its last page ends the address "
 			  "space, where no user page is", r->addr, r->len);
 		return -EINVAL;
 	}
@@ -515,7 +501,7 @@ int hwbp_guard_set_maps(struct hwbp_guard_set *set, struct hwbp_guard_maps *maps
 		const struct hwbp_guard_map *m = &maps->map[i];
 
 		if (page_down(set, m->start) != m->start || page_down(set, m->end) != m->end) {
-			guard_why(why, whylen,
+			hwbp_arch_why(why, whylen,
 				  "mapping %" PRIx64 "-%" PRIx64 " is not aligned to the page size "
 				  "%" PRIu64, m->start, m->end, set->page);
 			return -EINVAL;
@@ -582,7 +568,7 @@ int hwbp_guard_range_add(struct hwbp_guard_set *set, uint64_t addr, uint64_t len
 	int err;
 
 	if (range_find(set, cookie)) {
-		guard_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 ": cookie %" PRIu64 " is in use",
+		hwbp_arch_why(why, whylen, "0x%" PRIx64 "/%" PRIu64 ": cookie %" PRIu64 " is in use",
 			  addr, len, cookie);
 		return -EEXIST;
 	}
