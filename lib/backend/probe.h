@@ -5,6 +5,7 @@
 #ifndef HWBP_BACKEND_PROBE_H
 #define HWBP_BACKEND_PROBE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,6 +26,31 @@ extern volatile uint64_t hwbp_probe_target;
  * HI->nwatch, nbreak, debug_arch and slots_from ("dbg_info").
  */
 void hwbp_ptrace_probe(struct hwbp_host_info *hi);
+
+/* Writes each perf probe makes under its counting breakpoint. */
+#define HWBP_PROBE_WRITES 3
+
+/*
+ * hwbp_perf_probe() - the perf backend works here if a counting breakpoint
+ * on a child's variable counts its HWBP_PROBE_WRITES writes: HI->perf says
+ * (usable, err, why; -EIO when it counted fewer). Reads
+ * HI->perf_event_paranoid for the reason of a refusal.
+ */
+void hwbp_perf_probe(struct hwbp_host_info *hi);
+
+/*
+ * hwbp_perf_probe_self() - a counting breakpoint on a word of the calling
+ * thread, written HWBP_PROBE_WRITES times: the count into *COUNT.
+ * Return: 0, or perf_event_open's negative errno.
+ */
+int hwbp_perf_probe_self(uint64_t *count);
+
+/* hwbp_perf_count_slots() - breakpoints of ACCESS (HWBP_WRITE, HWBP_EXEC)
+ * perf opens on the calling thread before ENOSPC, or -1 if it refuses. */
+int hwbp_perf_count_slots(enum hwbp_access access);
+
+/* The reason both perf probes give for COUNT of HWBP_PROBE_WRITES writes. */
+void hwbp_perf_count_reason(char *buf, size_t len, uint64_t count);
 
 /* Wait for PID with a deadline (2 s); 0 and *STATUS, or -ETIMEDOUT. */
 int hwbp_probe_wait(pid_t pid, int *status, int flags);
