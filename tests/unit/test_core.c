@@ -342,10 +342,27 @@ static void test_core_enospc_counts_a_range_longer_than_any_cpu(void **state)
 	assert_int_equal(pl.free_watch, 4);
 	need += pl.need_watch + pl.need_break;
 	assert_int_equal(need, 517);
+	/* The same count as data, for the caller's own refusal. */
+	{
+		HWBP_OPTS(hwbp_need, nd);
+
+		assert_int_equal(hwbp_session_need(s, &nd), 0);
+		assert_int_equal(nd.need_watch + nd.need_break, 517);
+		assert_int_equal(nd.free_watch, 4);
+		assert_true(nd.shared);
+		nd.sz = 0;
+		assert_int_equal(hwbp_session_need(s, &nd), -EINVAL);
+	}
 	/* Without the buffer, the five still need one more than there is. */
 	hwbp_point_remove(buf);
 	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
 	assert_string_equal(last_log, "session: needs 5 debug registers, 4 free");
+	{
+		HWBP_OPTS(hwbp_need, nd);
+
+		assert_int_equal(hwbp_session_need(s, &nd), 0);
+		assert_int_equal(nd.need_watch + nd.need_break, 5);
+	}
 	hwbp_session_close(s);
 }
 
@@ -382,6 +399,15 @@ static void test_core_apply_all_or_nothing_on_kernel_enospc(void **state)
 	assert_int_equal(hwbp_watch(s, 0x6000, 1, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
 	assert_non_null(strstr(last_log, "needs 3 more debug registers, 1 free"));
+	/* As data: 4 needed; free is what the kernel had left, 1, plus the
+	 * one the session holds. */
+	{
+		HWBP_OPTS(hwbp_need, nd);
+
+		assert_int_equal(hwbp_session_need(s, &nd), 0);
+		assert_int_equal(nd.need_watch + nd.need_break, 4);
+		assert_int_equal(nd.free_watch, 2);
+	}
 	/* Nothing new left armed; the old point untouched and counting. */
 	assert_int_equal(fake_live(), 1);
 	assert_non_null(fake_at(0x4000));
