@@ -31,34 +31,22 @@ static const char *reg_names_hint(enum hwbp_arch arch)
 
 static int cmd_decode(int argc, char **argv)
 {
-	enum hwbp_arch arch = hwbp_arch_host();
-	bool arch_given = false, json = false;
-	const char *outpath = NULL;
+	struct show_opts so = { .json = false };
+	enum hwbp_arch arch;
+	const char *outpath;
+	bool json;
 	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
 	struct hwbp_regs regs;
 	unsigned int n = 0;
 	char why[200] = "";
-	char *arg;
-	int c, err;
+	int err;
 	FILE *out;
 
-	cli_json_errors_from_args(argc, argv);
-	while ((c = cli_getopt(&cli_cmd_decode, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case OPT_ARCH:
-			if (show_parse_arch(arg, &arch, &arch_given))
-				return CLI_USAGE;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_OUTPUT:
-			outpath = arg;
-			break;
-		default:
-			return CLI_USAGE;
-		}
-	}
+	if (show_parse_opts(&cli_cmd_decode, argc, argv, &so))
+		return CLI_USAGE;
+	arch = so.arch;
+	json = so.json;
+	outpath = so.outpath;
 	if (optind >= argc) {
 		cli_error("usage: hwbp decode [--arch <arch>] <reg>=<value>...",
 			  "decode needs at least one REGISTER=VALUE");
@@ -123,11 +111,7 @@ static int cmd_decode(int argc, char **argv)
 		show_slots_text(out, slots, n);
 		show_regs_text(out, &regs);
 	}
-	if (out != stdout && fclose(out)) {
-		cli_error(NULL, "cannot write output file '%s': %m", outpath);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	return show_close_output(out, outpath);
 }
 
 const struct cli_cmd cli_cmd_decode = {

@@ -130,31 +130,19 @@ static int encode_one(FILE *out, bool json, enum hwbp_arch arch, struct hwbp_poo
 
 static int cmd_encode(int argc, char **argv)
 {
-	enum hwbp_arch arch = hwbp_arch_host();
-	bool arch_given = false, json = false;
-	const char *outpath = NULL;
+	struct show_opts so = { .json = false };
+	enum hwbp_arch arch;
+	const char *outpath;
+	bool json;
 	struct hwbp_pool pool;
-	char *arg;
-	int c, rc = CLI_OK;
+	int rc = CLI_OK;
 	FILE *out;
 
-	cli_json_errors_from_args(argc, argv);
-	while ((c = cli_getopt(&cli_cmd_encode, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case OPT_ARCH:
-			if (show_parse_arch(arg, &arch, &arch_given))
-				return CLI_USAGE;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_OUTPUT:
-			outpath = arg;
-			break;
-		default:
-			return CLI_USAGE;
-		}
-	}
+	if (show_parse_opts(&cli_cmd_encode, argc, argv, &so))
+		return CLI_USAGE;
+	arch = so.arch;
+	json = so.json;
+	outpath = so.outpath;
 	if (optind >= argc) {
 		cli_error("usage: hwbp encode [--arch <arch>] [--json] <spec>...",
 			  "encode needs at least one SPEC");
@@ -184,10 +172,8 @@ static int cmd_encode(int argc, char **argv)
 	pool = hwbp_arch_pool(arch);
 	for (int i = optind; i < argc && rc == CLI_OK; i++)
 		rc = encode_one(out, json, arch, &pool, argv[i]);
-	if (out != stdout && fclose(out)) {
-		cli_error(NULL, "cannot write output file '%s': %m", outpath);
+	if (show_close_output(out, outpath) != CLI_OK)
 		return CLI_FAIL;
-	}
 	return rc;
 }
 

@@ -140,11 +140,7 @@ static int cmd_info(int argc, char **argv)
 		fprintf(out, "debug exceptions: %s (%s)\n", debug_word(hi.debug.delivered),
 			hi.debug.reason);
 	}
-	if (out != stdout && fclose(out)) {
-		cli_error(NULL, "cannot write output file '%s': %m", outpath);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	return show_close_output(out, outpath);
 }
 
 const struct cli_cmd cli_cmd_info = {

@@ -96,3 +96,40 @@ FILE *show_open_output(const char *path)
 			  "cannot write output file '%s': %m", path);
 	return f;
 }
+
+/* See show.h. */
+int show_close_output(FILE *out, const char *path)
+{
+	if (out != stdout && fclose(out)) {
+		cli_error(NULL, "cannot write output file '%s': %m", path);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* See show.h. */
+int show_parse_opts(const struct cli_cmd *cmd, int argc, char **argv, struct show_opts *o)
+{
+	char *arg;
+	int c;
+
+	o->arch = hwbp_arch_host();
+	cli_json_errors_from_args(argc, argv);
+	while ((c = cli_getopt(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 'a':
+			if (show_parse_arch(arg, &o->arch, &o->arch_given))
+				return CLI_USAGE;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'o':
+			o->outpath = arg;
+			break;
+		default:
+			return CLI_USAGE;
+		}
+	}
+	return 0;
+}
