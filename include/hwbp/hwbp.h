@@ -747,6 +747,12 @@ void hwbp_session_close(struct hwbp_session *s);
 const char *hwbp_session_backend(const struct hwbp_session *s);
 
 /*
+ * hwbp_session_backend_kind() - the backend in use, HWBP_BACKEND_PERF or
+ * HWBP_BACKEND_PTRACE (what auto chose), to compare without strcmp (0.3)
+ */
+enum hwbp_backend_kind hwbp_session_backend_kind(const struct hwbp_session *s);
+
+/*
  * Per-point options; declare with HWBP_OPTS(hwbp_watch_opts, name, ...).
  * @label:    a name for log lines and for the caller (copied); default
  *            "ADDR/LEN:ACCESS"

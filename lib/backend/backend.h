@@ -46,6 +46,7 @@ struct hwbp_bk_slot;
 /*
  * One backend. Every int member returns 0 or a negative errno.
  * @name:       "perf", "ptrace"
+ * @kind:       HWBP_BACKEND_PERF, HWBP_BACKEND_PTRACE
  * @open:       check that the backend serves OPTS here (already checked by
  *              the core for consistency) and set up its state; HOST says
  *              where hits go (copied: the backend keeps it)
@@ -70,6 +71,7 @@ struct hwbp_bk_slot;
  */
 struct hwbp_backend {
 	const char *name;
+	enum hwbp_backend_kind kind;
 	int (*open)(const struct hwbp_session_opts *opts, const struct hwbp_backend_host *host,
 		    struct hwbp_bk **out);
 	void (*close)(struct hwbp_bk *b);

@@ -1329,6 +1329,7 @@ static int perf_open(const struct hwbp_session_opts *o, const struct hwbp_backen
 
 const struct hwbp_backend hwbp_perf_backend = {
 	.name = "perf",
+	.kind = HWBP_BACKEND_PERF,
 	.open = perf_open,
 	.close = perf_close,
 	.capacity = perf_capacity,

@@ -1384,6 +1384,7 @@ static int pt_lost(struct hwbp_bk *b, uint64_t *lost)
 
 const struct hwbp_backend hwbp_ptrace_backend = {
 	.name = "ptrace",
+	.kind = HWBP_BACKEND_PTRACE,
 	.open = pt_open,
 	.close = pt_close,
 	.capacity = pt_capacity,

@@ -193,6 +193,12 @@ HWBP_API const char *hwbp_session_backend(const struct hwbp_session *s)
 	return s->bk->name;
 }
 
+/* See hwbp.h. */
+HWBP_API enum hwbp_backend_kind hwbp_session_backend_kind(const struct hwbp_session *s)
+{
+	return s->bk->kind;
+}
+
 static void slot_free(struct hwbp_core_slot *cs)
 {
 	hwbp_tally_free(&cs->origin_t);

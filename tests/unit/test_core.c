@@ -177,6 +177,7 @@ static int fake_lost(struct hwbp_bk *b, uint64_t *lost)
 
 static const struct hwbp_backend fake_backend = {
 	.name = "fake",
+	.kind = HWBP_BACKEND_PTRACE,	/* any of the enum: read back below */
 	.open = fake_open,
 	.close = fake_close,
 	.capacity = fake_capacity,
@@ -248,6 +249,16 @@ static struct hwbp_session *open_fake(enum hwbp_delivery d, bool per_thread)
 }
 
 /* --- tests -------------------------------------------------------------- */
+
+static void test_core_reports_its_backend(void **state)
+{
+	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
+
+	(void)state;
+	assert_string_equal(hwbp_session_backend(s), "fake");
+	assert_int_equal(hwbp_session_backend_kind(s), HWBP_BACKEND_PTRACE);
+	hwbp_session_close(s);
+}
 
 static void test_core_watch_is_planned_not_installed(void **state)
 {
@@ -815,6 +826,7 @@ static void test_perf_too_many_threads_for_fd_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_core_reports_its_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_watch_is_planned_not_installed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_identical_slots_shared_with_refcount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_plan_enospc_touches_nothing, setup, teardown),
