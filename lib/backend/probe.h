@@ -55,6 +55,9 @@ void hwbp_perf_count_reason(char *buf, size_t len, uint64_t count);
 /* Wait for PID with a deadline (2 s); 0 and *STATUS, or -ETIMEDOUT. */
 int hwbp_probe_wait(pid_t pid, int *status, int flags);
 
+/* fork() for a probe child; -1 with ST's reason when it fails. */
+pid_t hwbp_probe_fork(struct hwbp_backend_status *st);
+
 /* Kill PID and reap it. */
 void hwbp_probe_reap(pid_t pid);
 

@@ -83,11 +83,9 @@ void hwbp_perf_probe(struct hwbp_host_info *hi)
 	int status, err, fd;
 	pid_t pid;
 
-	pid = fork();
-	if (pid < 0) {
-		hwbp_probe_why(st, -errno, "fork: %s", strerror(errno));
+	pid = hwbp_probe_fork(st);
+	if (pid < 0)
 		return;
-	}
 	if (pid == 0) {
 		raise(SIGSTOP);
 		for (int i = 0; i < HWBP_PROBE_WRITES; i++)

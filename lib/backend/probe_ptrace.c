@@ -53,6 +53,16 @@ int hwbp_probe_wait(pid_t pid, int *status, int flags)
 }
 
 /* See probe.h. */
+pid_t hwbp_probe_fork(struct hwbp_backend_status *st)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		hwbp_probe_why(st, -errno, "fork: %s", strerror(errno));
+	return pid;
+}
+
+/* See probe.h. */
 void hwbp_probe_reap(pid_t pid)
 {
 	int status;
@@ -179,11 +189,9 @@ void hwbp_ptrace_probe(struct hwbp_host_info *hi)
 	int status, err;
 	pid_t pid;
 
-	pid = fork();
-	if (pid < 0) {
-		hwbp_probe_why(st, -errno, "fork: %s", strerror(errno));
+	pid = hwbp_probe_fork(st);
+	if (pid < 0)
 		return;
-	}
 	if (pid == 0) {
 		if (pt(PTRACE_TRACEME, 0, 0, NULL))
 			_exit(3);

@@ -3,6 +3,25 @@
 # private state, so that the host's dpkg database and architecture list
 # stay as they are. The caller defines say() and die().
 
+# emu_usage STATUS: the lane script's header comment as its help, then exit.
+emu_usage()
+{
+	sed -n '4,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit "$1"
+}
+
+# emu_mode ARG: MODE=setup for --setup, the help for -h/--help, a usage
+# error (2) for no argument or another option; else MODE stays (run).
+emu_mode()
+{
+	# shellcheck disable=SC2034 # MODE is the calling lane's
+	case "$1" in
+	--setup) MODE=setup ;;
+	-h | --help) emu_usage 0 ;;
+	"" | -*) MODE=usage; emu_usage 2 >&2 ;;
+	esac
+}
+
 # emu_cache: CACHE, the cache every lane shares: HWBP_EMU_CACHE, else
 # /var/cache/hwbp-emu, or ~/.cache/hwbp-emu where that is not writable.
 emu_cache()

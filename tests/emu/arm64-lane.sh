@@ -79,17 +79,7 @@ die()
 # shellcheck source=tests/emu/apt.bash
 . "$(dirname "$0")/apt.bash"
 
-usage()
-{
-	sed -n '4,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-	exit "$1"
-}
-
-case "${1:-}" in
---setup) MODE=setup ;;
--h | --help) usage 0 ;;
-"" | -*) MODE=usage; usage 2 >&2 ;;
-esac
+emu_mode "${1:-}"
 
 emu_cache
 
