@@ -101,7 +101,9 @@ TARGET_LIBS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%.so,$(wildcard t
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 
-SONAME := libhwbp.so.$(VERSION_MAJOR)
+# 0.x breaks the ABI where it must, so its soname carries the minor too
+# (libhwbp.so.0.3); from 1.0 on only the major.
+SONAME := libhwbp.so.$(VERSION_MAJOR)$(if $(filter 0,$(VERSION_MAJOR)),.$(call version_part,MINOR))
 
 .PHONY: all lib cli tests hw-tests check check-unit check-hw check-cli check-valgrind \
 	check-cross check-arm64 check-x86 check-loongarch demo deps install uninstall clean bench bench-progs \

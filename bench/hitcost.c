@@ -192,7 +192,7 @@ static int measure(enum mode m, unsigned long n, uint64_t *ns, uint64_t *hits, u
 	}
 	err = hwbp_session_open(&o, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&word, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&word, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (err) {

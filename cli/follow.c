@@ -296,8 +296,8 @@ void watch_rearm_after_exec(struct watch *w)
 			continue;
 		err = watch_spec_resolve(w, ws, false);
 		if (!err) {
-			HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
-			err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+			HWBP_OPTS(hwbp_point_opts, wo, .label = ws->sp.text, .user = ws);
+			err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
 		}
 		if (err) {
 			ws->resolved = false;

@@ -115,7 +115,7 @@ static bool exec_misaligned(const struct watch *w, const struct watch_spec *ws)
 	return ws->arm == HWBP_EXEC && w->arch != HWBP_ARCH_X86_64 && (ws->loc.addr & 3);
 }
 
-/* Why hwbp_watch() refused WS, and what to do about it. */
+/* Why hwbp_point_add() refused WS, and what to do about it. */
 static const char *arm_why(const struct watch *w, const struct watch_spec *ws, int err)
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
@@ -145,8 +145,8 @@ int watch_arm(struct watch *w, bool *pending)
 			*pending = true;
 			continue;
 		}
-		HWBP_OPTS(hwbp_watch_opts, wo, .label = ws->sp.text, .user = ws);
-		err = hwbp_watch(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		HWBP_OPTS(hwbp_point_opts, wo, .label = ws->sp.text, .user = ws);
+		err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
 		w->armed |= !err;
 		if (err) {
 			cli_error_spec(ws->sp.text, arm_hint(w, ws, err),

@@ -38,6 +38,12 @@
 extern "C" {
 #endif
 
+/*
+ * 0.x may break the ABI where it must; its soname then changes with the
+ * minor (libhwbp.so.0.3). 0.3 renamed hwbp_watch() and struct
+ * hwbp_watch_opts to hwbp_point_add() and struct hwbp_point_opts, so that
+ * what creates a point pairs with hwbp_point_remove().
+ */
 #define HWBP_VERSION_MAJOR 0
 #define HWBP_VERSION_MINOR 3
 #define HWBP_VERSION_PATCH 0
@@ -348,14 +354,14 @@ int hwbp_arch_hits(const struct hwbp_regs *regs, uint64_t addr, unsigned int siz
  *	uint64_t hits;
  *
  *	if (hwbp_session_open(&so, &s) == 0 &&
- *	    hwbp_watch(s, (uintptr_t)&counter, sizeof(counter), HWBP_WRITE, NULL, &pt) == 0 &&
+ *	    hwbp_point_add(s, (uintptr_t)&counter, sizeof(counter), HWBP_WRITE, NULL, &pt) == 0 &&
  *	    hwbp_session_apply(s) == 0) {
  *		run_workload();
  *		hwbp_point_count(pt, &hits);
  *	}
  *	hwbp_session_close(s);
  *
- * Changes are planned, then applied: hwbp_watch() and hwbp_point_modify()
+ * Changes are planned, then applied: hwbp_point_add() and hwbp_point_modify()
  * only record a request; hwbp_session_apply() arms all pending requests or
  * none of them. hwbp_point_enable(), hwbp_point_disable() and
  * hwbp_point_remove() act at once.
@@ -753,14 +759,14 @@ const char *hwbp_session_backend(const struct hwbp_session *s);
 enum hwbp_backend_kind hwbp_session_backend_kind(const struct hwbp_session *s);
 
 /*
- * Per-point options; declare with HWBP_OPTS(hwbp_watch_opts, name, ...).
+ * Per-point options; declare with HWBP_OPTS(hwbp_point_opts, name, ...).
  * @label:    a name for log lines and for the caller (copied); default
  *            "ADDR/LEN:ACCESS"
  * @user:     the caller's pointer, returned by hwbp_point_user()
  * @disabled: create the point disabled (it still takes its slots at
  *            apply, so that enabling it later cannot fail for want of one)
  */
-struct hwbp_watch_opts {
+struct hwbp_point_opts {
 	size_t sz;
 	const char *label;
 	void *user;
@@ -768,7 +774,7 @@ struct hwbp_watch_opts {
 };
 
 /*
- * hwbp_watch() - ask for a watch point on LEN bytes at ADDR in the target
+ * hwbp_point_add() - ask for a watch point on LEN bytes at ADDR in the target
  * @s:      the session
  * @addr:   first byte, any alignment; a user address unless the target is
  *          HWBP_TARGET_SYSTEM
@@ -787,20 +793,20 @@ struct hwbp_watch_opts {
  * enum, a kernel address for a task target, an HWBP_EXEC address at which
  * no instruction can start (arm64, LoongArch: not a multiple of 4); -ENOMEM.
  */
-int hwbp_watch(struct hwbp_session *s, uint64_t addr, uint64_t len, enum hwbp_access access,
-	       const struct hwbp_watch_opts *opts, struct hwbp_point **out);
+int hwbp_point_add(struct hwbp_session *s, uint64_t addr, uint64_t len, enum hwbp_access access,
+	       const struct hwbp_point_opts *opts, struct hwbp_point **out);
 
 /*
  * hwbp_point_modify() - move, resize or change the access of a point
  *
- * Planned like hwbp_watch(): the point keeps watching its old range until
+ * Planned like hwbp_point_add(): the point keeps watching its old range until
  * hwbp_session_apply() succeeds, and goes on watching it if the apply
  * fails. Slots that change are rewritten in place where the kernel allows
  * it (PERF_EVENT_IOC_MODIFY_ATTRIBUTES, Linux 4.17), so a move does not
  * need a spare slot; elsewhere they are closed and reopened. The hit count
  * carries on across the change.
  *
- * Return: 0; -EINVAL as for hwbp_watch().
+ * Return: 0; -EINVAL as for hwbp_point_add().
  */
 int hwbp_point_modify(struct hwbp_point *pt, uint64_t addr, uint64_t len,
 		      enum hwbp_access access);
@@ -875,7 +881,7 @@ int hwbp_point_plan(const struct hwbp_point *pt, struct hwbp_plan *out);
 /* hwbp_point_label() - the point's label; valid while the point lives. */
 const char *hwbp_point_label(const struct hwbp_point *pt);
 
-/* hwbp_point_user() - the user pointer given in struct hwbp_watch_opts. */
+/* hwbp_point_user() - the user pointer given in struct hwbp_point_opts. */
 void *hwbp_point_user(const struct hwbp_point *pt);
 
 /*

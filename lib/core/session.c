@@ -97,7 +97,7 @@ static int session_deliver(void *ctx, const void *cookie, struct hwbp_hit *hit);
 static void session_notify(void *ctx, const struct hwbp_notify *n);
 
 _Static_assert(sizeof(struct hwbp_session_opts) == 80, "hwbp_session_opts grew: on purpose?");
-_Static_assert(sizeof(struct hwbp_watch_opts) == 32, "hwbp_watch_opts grew: on purpose?");
+_Static_assert(sizeof(struct hwbp_point_opts) == 32, "hwbp_point_opts grew: on purpose?");
 
 int hwbp_core_opts_copy(void *dst, size_t dstsz, const void *src)
 {
@@ -266,11 +266,11 @@ static int check_request(const struct hwbp_session *s, uint64_t addr, uint64_t l
 }
 
 /* See hwbp.h. */
-HWBP_API int hwbp_watch(struct hwbp_session *s, uint64_t addr, uint64_t len,
-			enum hwbp_access access, const struct hwbp_watch_opts *opts,
+HWBP_API int hwbp_point_add(struct hwbp_session *s, uint64_t addr, uint64_t len,
+			enum hwbp_access access, const struct hwbp_point_opts *opts,
 			struct hwbp_point **out)
 {
-	struct hwbp_watch_opts o;
+	struct hwbp_point_opts o;
 	struct hwbp_point *pt;
 	int err;
 

@@ -47,7 +47,7 @@ static int count_one(uint64_t addr, uint64_t len, enum hwbp_access acc, void (*r
 	err = hwbp_session_open(&o, &s);
 	if (err)
 		return err;
-	err = hwbp_watch(s, addr, len, acc, NULL, &pt);
+	err = hwbp_point_add(s, addr, len, acc, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (!err) {
@@ -249,7 +249,7 @@ int main(void)
 		int err = hwbp_session_open(&o, &s);
 
 		if (!err)
-			err = hwbp_watch(s, (uintptr_t)&area[16], 8, HWBP_READ, NULL, &pt);
+			err = hwbp_point_add(s, (uintptr_t)&area[16], 8, HWBP_READ, NULL, &pt);
 		if (!err)
 			err = hwbp_session_plan(s);
 		if (!err)

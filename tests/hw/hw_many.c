@@ -296,7 +296,7 @@ static void test_many(enum hwbp_backend_kind bk)
 	o.pid = k.pid;
 	err = hwbp_session_open(&o, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&many_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&many_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	t2 = now_ms();

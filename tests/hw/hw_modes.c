@@ -83,7 +83,7 @@ static void test_signal(void)
 	return;
 #endif
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	sig_calls = 0;
@@ -158,7 +158,7 @@ static void test_signal_thread(void)
 	return;
 #endif
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[3], 8, HWBP_RW, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[3], 8, HWBP_RW, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (!err && pthread_create(&th, NULL, write_vars3, NULL) == 0)
@@ -194,7 +194,7 @@ static void test_signal_exec(void)
 	int err = hwbp_session_open(&o, &s);
 
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&write_vars0, 4, HWBP_EXEC, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&write_vars0, 4, HWBP_EXEC, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	hw_ok(err == -EOPNOTSUPP, "signal: execute points refused on arm64 (%d)", err);
@@ -225,7 +225,7 @@ static void test_stream_overflow(void)
 	int err = hwbp_session_open(&o, &s);
 
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[1], 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[1], 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	for (unsigned int i = 0; i < n; i++)
@@ -293,7 +293,7 @@ static void test_exec_notify(void)
 	o.pid = exec_child;
 	err = hwbp_session_open(&o, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[2], 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[2], 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (write(go[1], "g", 1) != 1)
@@ -341,7 +341,7 @@ static void test_exhaustion(void)
 	other[1] = raw_bp(&vars[7]);
 	err = hwbp_session_open(&o, &s);
 	for (int i = 0; i < 3 && !err; i++)
-		err = hwbp_watch(s, (uintptr_t)&vars[3 + i], 8, HWBP_WRITE, NULL, &pt[i]);
+		err = hwbp_point_add(s, (uintptr_t)&vars[3 + i], 8, HWBP_WRITE, NULL, &pt[i]);
 	/* The plan sees the 2 free slots found at open. */
 	if (!err)
 		err = hwbp_session_apply(s);
@@ -417,13 +417,13 @@ static void test_modify_while_flowing(bool shared)
 	if (!err && shared)
 		err = hwbp_session_open(&o, &ref);
 	if (!err && shared)
-		err = hwbp_watch(ref, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &rp);
+		err = hwbp_point_add(ref, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &rp);
 	if (!err && shared)
 		err = hwbp_session_apply(ref);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &pt);
 	if (!err && shared)
-		err = hwbp_watch(s, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &twin);
+		err = hwbp_point_add(s, (uintptr_t)&vars[0], 8, HWBP_WRITE, NULL, &twin);
 	if (err) {
 		hw_ok(false, "modify/remove while a thread writes (setup: %s)", strerror(-err));
 		hwbp_session_close(s);
@@ -497,7 +497,7 @@ static void test_system(void)
 		_exit(0);
 	}
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[4], 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[4], 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (write(go[1], "g", 1) != 1)
@@ -526,7 +526,7 @@ static void test_user_only(void)
 		return;
 	err = hwbp_session_open(&o, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vars[6], 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&vars[6], 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	/* The kernel writes the watched word in read(2): not a user access. */

@@ -463,7 +463,7 @@ static int ops_case(unsigned int off, uint64_t len, enum hwbp_access acc, enum h
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, d, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&area[off], len, acc, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&area[off], len, acc, NULL, &pt);
 	if (!err)
 		err = apply(s);
 	if (err == -ENOSPC && hwbp_session_plan(s) == -ENOSPC) {
@@ -614,7 +614,7 @@ static void test_exec_bp(enum hwbp_delivery d)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, d, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, addr, len, HWBP_EXEC, NULL, &pt);
+		err = hwbp_point_add(s, addr, len, HWBP_EXEC, NULL, &pt);
 	err = run_child(s, &ch, &c, err);
 	if (!err)
 		err = hwbp_point_count(pt, &hits);
@@ -742,11 +742,11 @@ static void test_values(void)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&v32, 4, HWBP_WRITE, NULL, &p32);
+		err = hwbp_point_add(s, (uintptr_t)&v32, 4, HWBP_WRITE, NULL, &p32);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&v64, 8, HWBP_WRITE, NULL, &p64);
+		err = hwbp_point_add(s, (uintptr_t)&v64, 8, HWBP_WRITE, NULL, &p64);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&vrw, 4, HWBP_RW, NULL, &prw);
+		err = hwbp_point_add(s, (uintptr_t)&vrw, 4, HWBP_RW, NULL, &prw);
 	err = run_child(s, &ch, &c, err);
 	hw_ok(!err && exited_with(c.status, 0) && pairs_are(&c, p32, w32, 4, 4, why[0], 128),
 	      "values: int32 = 5, = 5, += 3, = -1 gives (100,5) (5,5) (5,8) (8,0xffffffff) in "
@@ -860,7 +860,7 @@ static void test_threads(bool before, enum hwbp_delivery d)
 		got &= child_read(&ch, tid[i], sizeof(tid[i]));
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, d, true, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	err = run_child(s, &ch, &c, err);
 	for (unsigned int i = 0; !before && i < NTHR; i++)
 		got &= child_read(&ch, tid[i], sizeof(tid[i]));
@@ -933,7 +933,7 @@ static void test_tid(void)
 	if (!err)
 		err = open_on(&c, HWBP_TARGET_TID, tid[0], HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	err = run_child(s, &ch, &c, err);	/* the thread's exit */
 	if (!err)
 		err = hwbp_point_count(pt, &hits);
@@ -999,7 +999,7 @@ static void test_fork(bool follow)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, follow, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	err = run_child(s, &ch, &c, err);
 	if (!err && !child_read(&ch, &g, sizeof(g)))
 		err = -EIO;
@@ -1097,7 +1097,7 @@ static void test_exec(void)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&exec_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&exec_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = apply(s);
 	if (!err)
@@ -1179,7 +1179,7 @@ static void test_exhaustion(bool drop_one)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
 	for (unsigned int i = 0; i < n && !err; i++)
-		err = hwbp_watch(s, (uintptr_t)&words[i], 8, HWBP_WRITE, NULL, &pt[i]);
+		err = hwbp_point_add(s, (uintptr_t)&words[i], 8, HWBP_WRITE, NULL, &pt[i]);
 	if (!err) {
 		aerr = apply(s);
 		if (drop_one) {
@@ -1278,9 +1278,9 @@ static void test_flow(void)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, a, 8, HWBP_WRITE, NULL, &p);
+		err = hwbp_point_add(s, a, 8, HWBP_WRITE, NULL, &p);
 	if (!err)
-		err = hwbp_watch(s, cc, 8, HWBP_WRITE, NULL, &q);
+		err = hwbp_point_add(s, cc, 8, HWBP_WRITE, NULL, &q);
 	if (!err)
 		err = apply(s);
 	if (!err)
@@ -1395,11 +1395,11 @@ static void test_signals(void)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&sig_var, 8, HWBP_WRITE, NULL, &pv);
+		err = hwbp_point_add(s, (uintptr_t)&sig_var, 8, HWBP_WRITE, NULL, &pv);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&usr1_n, 4, HWBP_WRITE, NULL, &pu);
+		err = hwbp_point_add(s, (uintptr_t)&usr1_n, 4, HWBP_WRITE, NULL, &pu);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&trap_n, 4, HWBP_WRITE, NULL, &ptr);
+		err = hwbp_point_add(s, (uintptr_t)&trap_n, 4, HWBP_WRITE, NULL, &ptr);
 	err = run_child(s, &ch, &c, err);
 	hw_ok(!err && exited_with(c.status, 32) && pairs_are(&c, pv, wv, 6, 8, why, sizeof(why)) &&
 	      pairs_are(&c, pu, wu, 3, 4, why, sizeof(why)) &&
@@ -1482,9 +1482,9 @@ static void test_detach(void)
 	ctx_init(&c, ch.pid);
 	err = open_on(&c, HWBP_TARGET_PID, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&det_a, 8, HWBP_WRITE, NULL, &pa);
+		err = hwbp_point_add(s, (uintptr_t)&det_a, 8, HWBP_WRITE, NULL, &pa);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&det_b, 8, HWBP_WRITE, NULL, &pb);
+		err = hwbp_point_add(s, (uintptr_t)&det_b, 8, HWBP_WRITE, NULL, &pb);
 	if (!err)
 		err = apply(s);
 	if (!err)

@@ -65,7 +65,7 @@ static void test_self_threads(void)
 	int err = hwbp_session_open(&o, &s);
 
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (err) {
@@ -138,7 +138,7 @@ static void test_attach_pid(void)
 	o.pid = child;
 	err = hwbp_session_open(&o, &s);
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	for (unsigned int i = 0; i <= NTHR; i++)
@@ -186,7 +186,7 @@ static void test_fork(bool follow)
 	int err = hwbp_session_open(&o, &s);
 
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (err) {
@@ -223,7 +223,7 @@ static void test_thread_only(void)
 	int err = hwbp_session_open(&o, &s);
 
 	if (!err)
-		err = hwbp_watch(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
+		err = hwbp_point_add(s, (uintptr_t)&shared_var, 8, HWBP_WRITE, NULL, &pt);
 	if (!err)
 		err = hwbp_session_apply(s);
 	pthread_create(&w.th, NULL, worker, &w);

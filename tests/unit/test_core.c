@@ -267,7 +267,7 @@ static void test_core_watch_is_planned_not_installed(void **state)
 	struct hwbp_plan pl;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0x1003, 6, HWBP_WRITE, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x1003, 6, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(fk.installs, 0);
 	assert_int_equal(hwbp_point_plan(pt, &pl), -ENODATA);
 	assert_int_equal(hwbp_session_plan(s), 0);
@@ -293,10 +293,10 @@ static void test_core_identical_slots_shared_with_refcount(void **state)
 	struct hwbp_point *a, *b, *c;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0x2000, 8, HWBP_WRITE, NULL, &a), 0);
-	assert_int_equal(hwbp_watch(s, 0x2000, 8, HWBP_WRITE, NULL, &b), 0);
+	assert_int_equal(hwbp_point_add(s, 0x2000, 8, HWBP_WRITE, NULL, &a), 0);
+	assert_int_equal(hwbp_point_add(s, 0x2000, 8, HWBP_WRITE, NULL, &b), 0);
 	/* Same address, other access: a slot of its own. */
-	assert_int_equal(hwbp_watch(s, 0x2000, 8, HWBP_RW, NULL, &c), 0);
+	assert_int_equal(hwbp_point_add(s, 0x2000, 8, HWBP_RW, NULL, &c), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	assert_int_equal(fk.installs, 2);
 	hwbp_point_remove(a);
@@ -316,7 +316,7 @@ static void test_core_plan_enospc_touches_nothing(void **state)
 
 	(void)state;
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(hwbp_watch(s, 0x3000 + 8 * i, 8, HWBP_WRITE, NULL, &pt), 0);
+		assert_int_equal(hwbp_point_add(s, 0x3000 + 8 * i, 8, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(hwbp_session_plan(s), -ENOSPC);
 	assert_string_equal(last_log, "session: needs 5 debug registers, 4 free");
 	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
@@ -337,8 +337,8 @@ static void test_core_enospc_counts_a_range_longer_than_any_cpu(void **state)
 	(void)state;
 	/* Five 8-byte variables and a 4 KiB buffer: 5 + 512 slots of 4. */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(hwbp_watch(s, 0x3000 + 8 * i, 8, HWBP_WRITE, NULL, &pt[i]), 0);
-	assert_int_equal(hwbp_watch(s, 0x10000, 4096, HWBP_WRITE, NULL, &buf), 0);
+		assert_int_equal(hwbp_point_add(s, 0x3000 + 8 * i, 8, HWBP_WRITE, NULL, &pt[i]), 0);
+	assert_int_equal(hwbp_point_add(s, 0x10000, 4096, HWBP_WRITE, NULL, &buf), 0);
 	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
 	assert_string_equal(last_log, "session: needs 517 debug registers, 4 free");
 	assert_int_equal(fk.installs, 0);
@@ -385,9 +385,9 @@ static void test_core_exec_where_no_insn_starts_is_einval(void **state)
 
 	(void)state;
 	/* arm64 and LoongArch instructions are 4-byte aligned; x86's are not. */
-	assert_int_equal(hwbp_watch(s, 0x401001, 4, HWBP_EXEC, NULL, &pt), want);
-	assert_int_equal(hwbp_watch(s, 0x401002, 1, HWBP_EXEC, NULL, &pt), want);
-	assert_int_equal(hwbp_watch(s, 0x401000, 4, HWBP_EXEC, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x401001, 4, HWBP_EXEC, NULL, &pt), want);
+	assert_int_equal(hwbp_point_add(s, 0x401002, 1, HWBP_EXEC, NULL, &pt), want);
+	assert_int_equal(hwbp_point_add(s, 0x401000, 4, HWBP_EXEC, NULL, &pt), 0);
 	assert_int_equal(hwbp_point_modify(pt, 0x401003, 4, HWBP_EXEC), want);
 	hwbp_session_close(s);
 }
@@ -399,15 +399,15 @@ static void test_core_apply_all_or_nothing_on_kernel_enospc(void **state)
 	uint64_t hits;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0x4000, 8, HWBP_WRITE, NULL, &old), 0);
+	assert_int_equal(hwbp_point_add(s, 0x4000, 8, HWBP_WRITE, NULL, &old), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	fake_at(0x4000)->hits = 7;
 	/* A debugger holds 2 of the 4: the third new install fails. */
 	fk.fail_install_at = 4;
 	fk.fail_install_err = -ENOSPC;
 	fk.free_probe = 1;
-	assert_int_equal(hwbp_watch(s, 0x5000, 16, HWBP_WRITE, NULL, &pt), 0);
-	assert_int_equal(hwbp_watch(s, 0x6000, 1, HWBP_WRITE, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x5000, 16, HWBP_WRITE, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x6000, 1, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(hwbp_session_apply(s), -ENOSPC);
 	assert_non_null(strstr(last_log, "needs 3 more debug registers, 1 free"));
 	/* As data: 4 needed; free is what the kernel had left, 1, plus the
@@ -435,7 +435,7 @@ static void test_core_modify_rewrites_in_place_and_keeps_count(void **state)
 
 	(void)state;
 	fk.cap = 1;
-	assert_int_equal(hwbp_watch(s, 0x7000, 8, HWBP_WRITE, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x7000, 8, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	fk.slots[0].hits = 5;
 	assert_int_equal(hwbp_point_modify(pt, 0x7100, 4, HWBP_RW), 0);
@@ -461,7 +461,7 @@ static void test_core_modify_failure_keeps_old_state(void **state)
 	struct hwbp_plan pl;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0x8000, 8, HWBP_WRITE, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x8000, 8, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	fk.modify_err = -EINVAL;
 	assert_int_equal(hwbp_point_modify(pt, 0x8100, 8, HWBP_WRITE), 0);
@@ -481,7 +481,7 @@ static void test_core_modify_without_kernel_support_reinstalls(void **state)
 	struct hwbp_point *pt;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0x9000, 8, HWBP_WRITE, NULL, &pt), 0);
+	assert_int_equal(hwbp_point_add(s, 0x9000, 8, HWBP_WRITE, NULL, &pt), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	fk.modify_err = -EOPNOTSUPP;
 	assert_int_equal(hwbp_point_modify(pt, 0x9100, 8, HWBP_WRITE), 0);
@@ -501,8 +501,8 @@ static void test_core_disable_shared_slot_stays_armed(void **state)
 	uint64_t ha, hb;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0xa000, 4, HWBP_WRITE, NULL, &a), 0);
-	assert_int_equal(hwbp_watch(s, 0xa000, 4, HWBP_WRITE, NULL, &b), 0);
+	assert_int_equal(hwbp_point_add(s, 0xa000, 4, HWBP_WRITE, NULL, &a), 0);
+	assert_int_equal(hwbp_point_add(s, 0xa000, 4, HWBP_WRITE, NULL, &b), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	bs = fake_at(0xa000);
 	bs->hits = 10;
@@ -532,10 +532,10 @@ static void test_core_late_joiner_counts_only_its_own_hits(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0xb000, 2, HWBP_WRITE, NULL, &a), 0);
+	assert_int_equal(hwbp_point_add(s, 0xb000, 2, HWBP_WRITE, NULL, &a), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	fake_at(0xb000)->hits = 4;
-	assert_int_equal(hwbp_watch(s, 0xb000, 2, HWBP_WRITE, NULL, &b), 0);
+	assert_int_equal(hwbp_point_add(s, 0xb000, 2, HWBP_WRITE, NULL, &b), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	assert_int_equal(fk.installs, 1);
 	fake_at(0xb000)->hits = 6;
@@ -569,11 +569,11 @@ static void test_core_deliver_fans_out_to_sharing_points(void **state)
 	struct hwbp_point *a, *b, *c, *d;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0xc000, 8, HWBP_WRITE, NULL, &a), 0);
-	assert_int_equal(hwbp_watch(s, 0xc000, 8, HWBP_WRITE, NULL, &b), 0);
-	assert_int_equal(hwbp_watch(s, 0xc008, 8, HWBP_WRITE, NULL, &c), 0);
+	assert_int_equal(hwbp_point_add(s, 0xc000, 8, HWBP_WRITE, NULL, &a), 0);
+	assert_int_equal(hwbp_point_add(s, 0xc000, 8, HWBP_WRITE, NULL, &b), 0);
+	assert_int_equal(hwbp_point_add(s, 0xc008, 8, HWBP_WRITE, NULL, &c), 0);
 	/* 0xbffc/12: pieces 0xbffc/4 and 0xc000/8, the second shared. */
-	assert_int_equal(hwbp_watch(s, 0xbffc, 12, HWBP_WRITE, NULL, &d), 0);
+	assert_int_equal(hwbp_point_add(s, 0xbffc, 12, HWBP_WRITE, NULL, &d), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	assert_int_equal(fk.installs, 3);
 	assert_int_equal(hwbp_point_disable(b), 0);
@@ -598,10 +598,10 @@ static void test_core_bad_requests_and_options(void **state)
 	struct hwbp_session *s2 = NULL;
 
 	(void)state;
-	assert_int_equal(hwbp_watch(s, 0x1000, 0, HWBP_WRITE, NULL, &pt), -EINVAL);
-	assert_int_equal(hwbp_watch(s, UINT64_MAX, 2, HWBP_WRITE, NULL, &pt), -EINVAL);
-	assert_int_equal(hwbp_watch(s, 0x1000, 1, (enum hwbp_access)7, NULL, &pt), -EINVAL);
-	assert_int_equal(hwbp_watch(s, 0xffffffff81000000ull, 1, HWBP_WRITE, NULL, &pt), -EINVAL);
+	assert_int_equal(hwbp_point_add(s, 0x1000, 0, HWBP_WRITE, NULL, &pt), -EINVAL);
+	assert_int_equal(hwbp_point_add(s, UINT64_MAX, 2, HWBP_WRITE, NULL, &pt), -EINVAL);
+	assert_int_equal(hwbp_point_add(s, 0x1000, 1, (enum hwbp_access)7, NULL, &pt), -EINVAL);
+	assert_int_equal(hwbp_point_add(s, 0xffffffff81000000ull, 1, HWBP_WRITE, NULL, &pt), -EINVAL);
 	assert_ptr_equal(pt, (struct hwbp_point *)0x1);
 	hwbp_session_close(s);
 
@@ -772,7 +772,7 @@ static void test_perf_install_failure_closes_everything(void **state)
 	fake_sys();
 	assert_int_equal(hwbp_session_open(&o, &s), 0);
 	assert_int_equal(fs.live, 0);	/* the probes are closed again */
-	assert_int_equal(hwbp_watch(s, 0x10000, 8, HWBP_WRITE, NULL, &a), 0);
+	assert_int_equal(hwbp_point_add(s, 0x10000, 8, HWBP_WRITE, NULL, &a), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	assert_int_equal(fs.live, 3);	/* one event per thread */
 	live_before = fs.live;
@@ -780,13 +780,13 @@ static void test_perf_install_failure_closes_everything(void **state)
 	 * already opened for that slot are closed again. */
 	fs.fail_bp_at = fs.open_bp + 3;
 	fs.fail_err = -EPERM;
-	assert_int_equal(hwbp_watch(s, 0x20000, 8, HWBP_WRITE, NULL, &b), 0);
+	assert_int_equal(hwbp_point_add(s, 0x20000, 8, HWBP_WRITE, NULL, &b), 0);
 	assert_int_equal(hwbp_session_apply(s), -EPERM);
 	assert_int_equal(fs.live, live_before);
 	/* An x86 exec breakpoint goes out with bp_len 8 (checked in the fake). */
 	fs.fail_bp_at = 0;
 	hwbp_point_remove(b);
-	assert_int_equal(hwbp_watch(s, 0x401000, 1, HWBP_EXEC, NULL, &b), 0);
+	assert_int_equal(hwbp_point_add(s, 0x401000, 1, HWBP_EXEC, NULL, &b), 0);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	assert_int_equal(fs.live, 6);
 	/* A move is an in-place rewrite on every thread's event. */
@@ -816,7 +816,7 @@ static void test_perf_too_many_threads_for_fd_limit(void **state)
 	fake_sys();
 	hwbp_sys.list_tasks = fsys_list_many;
 	assert_int_equal(hwbp_session_open(&o, &s), 0);
-	assert_int_equal(hwbp_watch(s, 0x10000, 8, HWBP_WRITE, NULL, &a), 0);
+	assert_int_equal(hwbp_point_add(s, 0x10000, 8, HWBP_WRITE, NULL, &a), 0);
 	assert_int_equal(hwbp_session_apply(s), -EMFILE);
 	assert_non_null(strstr(all_log, "hard limit is 4096"));
 	assert_int_equal(fs.live, 0);
