@@ -333,7 +333,9 @@ static void arm64_fill(const cs_insn *ci, struct hwbp_sym_insn *out)
 	}
 }
 
-static int open_cs(enum hwbp_arch arch, csh *h)
+/* A Capstone handle for ARCH with details on, and one instruction buffer
+ * for cs_disasm_iter(); the caller frees both (cs_free, cs_close). */
+static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 {
 	cs_arch ca;
 	cs_mode mode;
@@ -355,6 +357,11 @@ static int open_cs(enum hwbp_arch arch, csh *h)
 	if (cs_open(ca, mode, h) != CS_ERR_OK)
 		return -ENOMEM;
 	cs_option(*h, CS_OPT_DETAIL, CS_OPT_ON);
+	*ci = cs_malloc(*h);
+	if (!*ci) {
+		cs_close(h);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -384,14 +391,9 @@ int hwbp_sym_insn_decode(enum hwbp_arch arch, const void *code, size_t len, uint
 
 	if (!code || !len || !out)
 		return -EINVAL;
-	err = open_cs(arch, &h);
+	err = open_cs(arch, &h, &ci);
 	if (err)
 		return err;
-	ci = cs_malloc(h);
-	if (!ci) {
-		cs_close(&h);
-		return -ENOMEM;
-	}
 	if (cs_disasm_iter(h, &p, &len, &addr, ci))
 		fill(arch, ci, out);
 	else
@@ -415,14 +417,9 @@ int hwbp_sym_insn_before_buf(enum hwbp_arch arch, const void *code, size_t len, 
 		return -EINVAL;
 	if (ip_after <= start || ip_after - start > len)
 		return -ENOENT;
-	err = open_cs(arch, &h);
+	err = open_cs(arch, &h, &ci);
 	if (err)
 		return err;
-	ci = cs_malloc(h);
-	if (!ci) {
-		cs_close(&h);
-		return -ENOMEM;
-	}
 	err = -ENOENT;
 	/* cs_disasm_iter advances p, len and addr past each instruction it decodes. */
 	while (addr < ip_after && cs_disasm_iter(h, &p, &len, &addr, ci)) {
