@@ -30,6 +30,25 @@ static unsigned int clamp_count(uint64_t n)
 	return n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
 }
 
+/* See planner.h. */
+int hwbp_planner_whole(uint64_t addr, uint64_t len, enum hwbp_access access,
+		       struct hwbp_plan *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (access == HWBP_EXEC)
+		return -EOPNOTSUPP;
+	if (!len || len > UINT32_MAX)
+		return -EINVAL;
+	out->nslots = 1;
+	out->slots[0] = (struct hwbp_slot){ .type = HWBP_SLOT_WATCH, .addr = addr,
+					    .len = (uint32_t)len, .access = access };
+	out->addr = addr;
+	out->len = len;
+	out->access = access;
+	out->need_watch = 1;
+	return 0;
+}
+
 int hwbp_planner_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 		       enum hwbp_access access, struct hwbp_plan *out)
 {

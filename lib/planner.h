@@ -56,6 +56,17 @@ bool hwbp_planner_shared(enum hwbp_arch arch);
 int hwbp_planner_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 		       enum hwbp_access access, struct hwbp_plan *out);
 
+/*
+ * hwbp_planner_whole() - the plan of one request for a backend without
+ * debug registers (the guard backend): one watch slot of the whole range
+ * and access as asked, index 0.
+ *
+ * Return: 0; -EOPNOTSUPP for HWBP_EXEC; -EINVAL for a length of 0 or
+ * above UINT32_MAX.
+ */
+int hwbp_planner_whole(uint64_t addr, uint64_t len, enum hwbp_access access,
+		       struct hwbp_plan *out);
+
 /* Are A and B one slot: same type, address, length and access (not index)? */
 bool hwbp_planner_same(const struct hwbp_slot *a, const struct hwbp_slot *b);
 

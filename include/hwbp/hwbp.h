@@ -45,7 +45,7 @@ extern "C" {
  * what creates a point pairs with hwbp_point_remove().
  */
 #define HWBP_VERSION_MAJOR 0
-#define HWBP_VERSION_MINOR 3
+#define HWBP_VERSION_MINOR 4
 #define HWBP_VERSION_PATCH 0
 
 /*
@@ -411,6 +411,8 @@ enum hwbp_backend_kind {
 				 * falls back when perf gives -EACCES/-EPERM */
 	HWBP_BACKEND_PERF,	/* perf_event_open(2) on the breakpoint PMU */
 	HWBP_BACKEND_PTRACE,	/* stop mode through ptrace(2), see below */
+	HWBP_BACKEND_GUARD,	/* page protection under ptrace(2), no debug
+				 * register at all (libhwbp 0.4), see below */
 };
 
 /*
@@ -455,6 +457,48 @@ enum hwbp_backend_kind {
  *     descriptors).
  * hwbp_session_fd() gives -EINVAL (there is no descriptor to wait on);
  * hwbp_session_lost() is always 0 (a stopped thread loses nothing).
+ */
+
+/*
+ * The guard backend (libhwbp 0.4): software watchpoints by page
+ * protection, for machines that do not deliver debug exceptions and for
+ * requests no debug register can hold (any length, any number of points).
+ * It traces the target as the ptrace backend does, and every rule above
+ * holds, except that nothing is written to a debug register:
+ *   - the watched pages are protected in the target (PROT_READ for
+ *     HWBP_WRITE, PROT_NONE for HWBP_READ and HWBP_RW); execute points are
+ *     refused (-EOPNOTSUPP). A point is one slot of its whole length: any
+ *     length, any alignment, any number of points, sharing pages or not;
+ *   - a fault inside a point is a hit, taken before the access: @ip is the
+ *     accessing instruction itself (on every arch), @old is read before and
+ *     @value after the access; @addr/@len are the bytes of the point the
+ *     access touched (not the whole point) and @access what it did to them.
+ *     A fault on a guarded page outside every point is stepped over
+ *     unreported and counted (struct hwbp_guard_stats);
+ *   - the access is completed without opening the page when the caller's
+ *     decoder (hwbp_session_opts.decode) says it is a plain store; else the
+ *     page is opened for one single step with every other thread of the
+ *     process stopped, so no thread gets through unseen;
+ *   - system calls are stopped at while a point is armed. The buffers of
+ *     read, pread64, recvfrom, write, pwrite64 and sendto
+ *     (recv and send in glibc) are passed through a bounce area the library maps
+ *     in the target, so the call behaves as without hwbp (never EFAULT),
+ *     and a kernel access to a point is a hit with @kernel set, @syscall
+ *     naming the call and @ip the instruction after it. Other calls are
+ *     let run: one that needs a guarded page may fail with EFAULT;
+ *   - memory the kernel writes on its own is refused (-EINVAL with the
+ *     reason logged): the stack of any thread (signal frames), each
+ *     thread's control block (clear_child_tid) and rseq area, shared
+ *     mappings, [vdso], [vvar] and [vsyscall];
+ *   - the target's own SIGSEGV handlers get its own faults; its own
+ *     mprotect(2) of a guarded page gives it the protection it asked for,
+ *     and the points there are guarded again on top of it;
+ *   - children forked without follow_fork get their protections back
+ *     before they run on; exec gives the new image unguarded pages (points
+ *     are armed in it again as they stand, after HWBP_NOTIFY_EXEC);
+ *   - hwbp_session_close() restores every protection and unmaps the bounce
+ *     area. If the caller is killed with SIGKILL, the pages stay protected
+ *     and the target's next watched access kills it with SIGSEGV.
  */
 
 /*
@@ -576,6 +620,10 @@ pid_t hwbp_process_tracer(pid_t pid);
  *           exact when every change to the piece is a watched user-mode
  *           write; the kernel writing into it (read(2) into a watched
  *           buffer) is not seen, so @old is then the value at the last hit
+ *           (the guard backend sees it: see @kernel)
+ * @kernel:  guard backend: the kernel made the access, inside the system
+ *           call @syscall of the target ("read", "recvfrom", ...); @ip is
+ *           then the instruction after the call (libhwbp 0.4)
  */
 struct hwbp_hit {
 	struct hwbp_point *point;
@@ -601,6 +649,9 @@ struct hwbp_hit {
 	unsigned int nvalue;
 	uint64_t old;
 	uint64_t value;
+	/* libhwbp 0.4 */
+	bool kernel;
+	const char *syscall;
 };
 
 /*
@@ -668,6 +719,42 @@ struct hwbp_notify {
 typedef void (*hwbp_notify_fn)(const struct hwbp_notify *n, void *arg);
 
 /*
+ * What the instruction at a guard fault does to memory, as the caller's
+ * decoder (hwbp_session_opts.decode) says (libhwbp 0.4).
+ * @sz:     set by the library to the size it knows; a decoder writes only
+ *          the fields @sz covers
+ * @len:    bytes of the instruction
+ * @access: what it does to the memory operand that touches the fault
+ *          address: HWBP_READ, HWBP_WRITE or HWBP_RW (read-modify-write)
+ * @addr, @size: that operand's first byte and size in bytes
+ * @store:  the instruction is a plain store of the @size (1 to 8) bytes of
+ *          @value (little-endian) at @addr and does nothing else: no flag,
+ *          register or other memory changes, so the library may complete
+ *          it itself and go on at the next instruction
+ */
+struct hwbp_insn {
+	size_t sz;
+	unsigned int len;
+	enum hwbp_access access;
+	uint64_t addr;
+	unsigned int size;
+	bool store;
+	uint64_t value;
+};
+
+/*
+ * hwbp_decode_fn - decode the instruction at IP (its bytes in CODE, LEN of
+ * them, maybe more than one instruction) that faulted at FAULT_ADDR, with
+ * the thread's registers REGS (NR_REGS of them, in perf's numbering as in
+ * struct hwbp_hit: every general-purpose register of the host, the stack
+ * and instruction pointers included). Return 0 with OUT filled, or a
+ * negative errno when it cannot say (the access is then single-stepped).
+ */
+typedef int (*hwbp_decode_fn)(const void *code, size_t len, uint64_t ip, const uint64_t *regs,
+			      unsigned int nr_regs, uint64_t fault_addr, struct hwbp_insn *out,
+			      void *arg);
+
+/*
  * Session options; declare with HWBP_OPTS(hwbp_session_opts, name, ...).
  * @target:      whose accesses (default HWBP_TARGET_SELF)
  * @pid:         the process (HWBP_TARGET_PID) or thread (HWBP_TARGET_TID)
@@ -697,6 +784,11 @@ typedef void (*hwbp_notify_fn)(const struct hwbp_notify *n, void *arg);
  * @notify_fn, @notify_arg: exec and exit notifications, delivered by
  *               hwbp_session_poll() (stream mode, and count mode with
  *               per_thread on PID and SELF targets); may be NULL
+ * @decode, @decode_arg: guard backend: the caller's instruction decoder
+ *               (libhwbp 0.4; libhwbp has none of its own). May be NULL:
+ *               every access is then single-stepped with its page open,
+ *               a fault on a PROT_NONE page counts as a read/write of one
+ *               byte at the fault address, on a PROT_READ page as a write
  */
 struct hwbp_session_opts {
 	size_t sz;
@@ -715,6 +807,9 @@ struct hwbp_session_opts {
 	void *signal_arg;
 	hwbp_notify_fn notify_fn;
 	void *notify_arg;
+	/* libhwbp 0.4 */
+	hwbp_decode_fn decode;
+	void *decode_arg;
 };
 
 /*
@@ -969,6 +1064,33 @@ int hwbp_session_poll(struct hwbp_session *s, int timeout_ms, hwbp_hit_fn fn, vo
  * Return: 0 and *LOST.
  */
 int hwbp_session_lost(struct hwbp_session *s, uint64_t *lost);
+
+/*
+ * What a guard session did (libhwbp 0.4).
+ * @sz:       set by the caller to sizeof(struct hwbp_guard_stats); fields
+ *            past it are not written
+ * @faults:   faults taken on guarded pages
+ * @steps:    of those, accesses outside every point, stepped over and not
+ *            reported (unwatched data sharing a page with a point)
+ * @emulated: accesses the library completed itself (plain stores)
+ * @opened:   accesses single-stepped with their page open
+ * @bounced:  system calls whose buffers went through the bounce area
+ */
+struct hwbp_guard_stats {
+	size_t sz;
+	uint64_t faults;
+	uint64_t steps;
+	uint64_t emulated;
+	uint64_t opened;
+	uint64_t bounced;
+};
+
+/*
+ * hwbp_session_guard_stats() - the counts of a guard session so far
+ * Return: 0; -EINVAL for a NULL OUT or a @sz smaller than the first two
+ * fields; -EOPNOTSUPP if S does not use the guard backend.
+ */
+int hwbp_session_guard_stats(const struct hwbp_session *s, struct hwbp_guard_stats *out);
 
 /* Log levels, most severe first. */
 enum hwbp_log_level {

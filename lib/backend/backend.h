@@ -45,8 +45,8 @@ struct hwbp_bk_slot;
 
 /*
  * One backend. Every int member returns 0 or a negative errno.
- * @name:       "perf", "ptrace"
- * @kind:       HWBP_BACKEND_PERF, HWBP_BACKEND_PTRACE
+ * @name:       "perf", "ptrace", "guard"
+ * @kind:       HWBP_BACKEND_PERF, HWBP_BACKEND_PTRACE, HWBP_BACKEND_GUARD
  * @open:       check that the backend serves OPTS here (already checked by
  *              the core for consistency) and set up its state; HOST says
  *              where hits go (copied: the backend keeps it)
@@ -68,6 +68,7 @@ struct hwbp_bk_slot;
  * @poll:       wait, then drain buffers into the host's deliver() and
  *              notify(); stop early when deliver says so
  * @lost:       records dropped by the kernel so far
+ * @guard_stats: the guard backend's counts; NULL in the others
  */
 struct hwbp_backend {
 	const char *name;
@@ -88,9 +89,11 @@ struct hwbp_backend {
 	int (*fd)(struct hwbp_bk *b);
 	int (*poll)(struct hwbp_bk *b, int timeout_ms);
 	int (*lost)(struct hwbp_bk *b, uint64_t *lost);
+	int (*guard_stats)(struct hwbp_bk *b, struct hwbp_guard_stats *out);
 };
 
 extern const struct hwbp_backend hwbp_perf_backend;
 extern const struct hwbp_backend hwbp_ptrace_backend;
+extern const struct hwbp_backend hwbp_guard_backend;
 
 #endif /* HWBP_BACKEND_BACKEND_H */

@@ -96,7 +96,7 @@ struct hwbp_session {
 static int session_deliver(void *ctx, const void *cookie, struct hwbp_hit *hit);
 static void session_notify(void *ctx, const struct hwbp_notify *n);
 
-_Static_assert(sizeof(struct hwbp_session_opts) == 80, "hwbp_session_opts grew: on purpose?");
+_Static_assert(sizeof(struct hwbp_session_opts) == 96, "hwbp_session_opts grew: on purpose?");
 _Static_assert(sizeof(struct hwbp_point_opts) == 32, "hwbp_point_opts grew: on purpose?");
 
 int hwbp_core_opts_copy(void *dst, size_t dstsz, const void *src)
@@ -139,7 +139,7 @@ int hwbp_core_session_open(const struct hwbp_session_opts *opts, const struct hw
 		goto fail;
 	err = -EINVAL;
 	if (s->o.target > HWBP_TARGET_SYSTEM || s->o.delivery > HWBP_DELIVER_SIGNAL ||
-	    s->o.backend > HWBP_BACKEND_PTRACE)
+	    s->o.backend > HWBP_BACKEND_GUARD)
 		goto fail;
 	if ((s->o.target == HWBP_TARGET_PID || s->o.target == HWBP_TARGET_TID) && s->o.pid <= 0)
 		goto fail;
@@ -180,11 +180,34 @@ fail:
 /* See hwbp.h. */
 HWBP_API int hwbp_session_open(const struct hwbp_session_opts *opts, struct hwbp_session **out)
 {
-	bool ptrace = opts && opts->sz > offsetof(struct hwbp_session_opts, backend) &&
-		      opts->backend == HWBP_BACKEND_PTRACE;
+	enum hwbp_backend_kind kind = HWBP_BACKEND_AUTO;
+	const struct hwbp_backend *bk = &hwbp_perf_backend;
 
-	return hwbp_core_session_open(opts, ptrace ? &hwbp_ptrace_backend : &hwbp_perf_backend,
-				      out);
+	if (opts && opts->sz > offsetof(struct hwbp_session_opts, backend))
+		kind = opts->backend;
+	if (kind == HWBP_BACKEND_PTRACE)
+		bk = &hwbp_ptrace_backend;
+	else if (kind == HWBP_BACKEND_GUARD)
+		bk = &hwbp_guard_backend;
+	return hwbp_core_session_open(opts, bk, out);
+}
+
+/* See hwbp.h. */
+HWBP_API int hwbp_session_guard_stats(const struct hwbp_session *s, struct hwbp_guard_stats *out)
+{
+	struct hwbp_guard_stats st = { .sz = sizeof(st) };
+	int err;
+
+	if (!out || out->sz < offsetof(struct hwbp_guard_stats, steps))
+		return -EINVAL;
+	if (!s->bk->guard_stats)
+		return -EOPNOTSUPP;
+	err = s->bk->guard_stats(s->b, &st);
+	if (err)
+		return err;
+	st.sz = out->sz < sizeof(st) ? out->sz : sizeof(st);
+	memcpy(out, &st, st.sz);
+	return 0;
 }
 
 /* See hwbp.h. */
@@ -574,7 +597,9 @@ HWBP_API void *hwbp_point_user(const struct hwbp_point *pt)
 /* Plan a point's pending request (the planner splits it for the session's arch). */
 static int plan_point(struct hwbp_session *s, struct hwbp_point *pt, struct hwbp_plan *pl)
 {
-	int err = hwbp_planner_split(s->arch, pt->naddr, pt->nlen, pt->naccess, pl);
+	int err = s->bk->kind == HWBP_BACKEND_GUARD ?
+			  hwbp_planner_whole(pt->naddr, pt->nlen, pt->naccess, pl) :
+			  hwbp_planner_split(s->arch, pt->naddr, pt->nlen, pt->naccess, pl);
 
 	if (err == -ENOSPC)
 		hwbp_log(HWBP_LOG_ERROR,
