@@ -40,7 +40,8 @@ static void session_sampling(const struct watch_args *a, struct hwbp_session_opt
 		so->sample_stack_user = 4096;
 		if (geteuid() == 0)
 			so->buffer_pages = 512;
-	} else if (so->backend == HWBP_BACKEND_PTRACE || a->quiet) {
+	} else if (so->backend == HWBP_BACKEND_PTRACE || so->backend == HWBP_BACKEND_GUARD ||
+		   a->quiet) {
 		/* ptrace reads the values; -q prints none: sampling
 		 * user registers costs a tenth of a hit */
 		so->sample = 0;
@@ -97,6 +98,7 @@ int watch_session_open(struct watch *w)
 	 * price of a bare breakpoint, without a record per hit. (Not for r: on
 	 * x86, whose writes are told apart record by record.) */
 	w->count_only = a->mode == WATCH_STAT && a->quiet && so.backend != HWBP_BACKEND_PTRACE &&
+			so.backend != HWBP_BACKEND_GUARD &&
 			!a->if_changed && !a->if_text;
 	for (int i = 0; i < w->nspec && w->count_only; i++)
 		if (w->spec[i].sp.access == HWBP_READ && w->arch == HWBP_ARCH_X86_64)
