@@ -120,6 +120,9 @@ static const char *arm_why(const struct watch *w, const struct watch_spec *ws, i
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "no instruction starts there";
+	/* guard refuses memory the kernel writes itself, and says which */
+	if (err == -EINVAL && w->guard && watch_log_last())
+		return watch_log_last();
 	return strerror(-err);
 }
 
@@ -127,6 +130,11 @@ static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, 
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "instructions are 4-byte aligned: give a multiple of 4";
+	if (err == -EOPNOTSUPP && w->guard && ws->arm == HWBP_EXEC)
+		return "the guard backend watches data only: use --backend perf or ptrace for x:";
+	if (err == -EINVAL && w->guard)
+		return "the guard backend cannot protect memory the kernel writes itself (stacks, "
+		       "thread control blocks, shared mappings): use --backend perf or ptrace";
 	return NULL;
 }
 
@@ -192,10 +200,19 @@ int watch_arm(struct watch *w, bool *pending)
 	if (err) {
 		const char *hint = NULL;
 
-		if (err == -EACCES || err == -EPERM)
+		if ((err == -EACCES || err == -EPERM) && w->stop_mode)
+			hint = "run as the process's owner or root (Yama: kernel.yama.ptrace_scope)";
+		else if (err == -EACCES || err == -EPERM)
 			hint = "run as root, or lower kernel.perf_event_paranoid (sysctl), or grant "
 			       "CAP_PERFMON";
-		cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
+		else if (err == -EINVAL && w->guard)
+			hint = "the guard backend cannot protect memory the kernel writes itself "
+			       "(stacks, thread control blocks, shared mappings): use --backend perf "
+			       "or ptrace";
+		if (err == -EINVAL && w->guard && watch_log_last())
+			cli_error(hint, "cannot arm the watchpoints: %s", watch_log_last());
+		else
+			cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
 	}
 	return err;
 }

@@ -108,9 +108,19 @@ static void drain(struct watch *w, int timeout_ms)
  * the library's error lines would say it twice; warnings are shown. Set
  * HWBP_DEBUG=1 to see everything.
  */
+static char watch_log_error[300];
+
+/* See watch_int.h. */
+const char *watch_log_last(void)
+{
+	return watch_log_error[0] ? watch_log_error : NULL;
+}
+
 static void watch_log(enum hwbp_log_level level, const char *msg, void *arg)
 {
 	(void)arg;
+	if (level == HWBP_LOG_ERROR)
+		snprintf(watch_log_error, sizeof(watch_log_error), "%s", msg);
 	if (getenv("HWBP_DEBUG") || level == HWBP_LOG_WARN)
 		fprintf(stderr, "hwbp: %s%s\n", level == HWBP_LOG_WARN ? "warning: " : "", msg);
 }

@@ -130,6 +130,9 @@ int watch_arm(struct watch *w, bool *pending);
  */
 bool watch_slots_over(struct watch *w, char *why, size_t len);
 
+/* The library's last error line (its reason for a refusal), or NULL. */
+const char *watch_log_last(void);
+
 /* --- explain.c: what a hit did --------------------------------------------- */
 
 /*
