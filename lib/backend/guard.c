@@ -54,6 +54,7 @@
 #include "backend/backend.h"
 #include "backend/inject.h"
 #include "backend/ptrace_int.h"
+#include "backend/tracee.h"
 #include "guard/plan.h"
 #include "log.h"
 #include "sys.h"
@@ -114,10 +115,18 @@ static const struct gd_call gd_calls[] = {
 	{ SYS_sendto, "sendto", 1, 2, false },
 };
 
+/* An execute point: a software breakpoint planted in a process's code. */
+struct gd_trap {
+	struct hwbp_bk_slot *bs;
+	struct hwbp_ptrace_trap tr;
+};
+
 /* One traced process (one address space). */
 struct gd_proc {
 	pid_t pid;
 	struct hwbp_guard_set *set;
+	struct gd_trap *traps;
+	size_t ntraps;
 	int memfd;		/* /proc/PID/mem, -1 until needed */
 	uint64_t bounce;	/* the bounce area in the target, 0: none */
 	bool dirty;		/* the set wants changes not made yet */
@@ -130,8 +139,9 @@ struct gd_pend {
 };
 
 struct gd_task {
-	/* a step with pages open */
+	/* a step with pages open, or over a breakpoint's instruction */
 	bool stepping;
+	uint64_t retrap;	/* the breakpoint to plant again after the step */
 	unsigned int nopen;
 	uint64_t open[GD_OPEN_MAX];
 	/* hits of the access being completed */
@@ -209,6 +219,7 @@ static void proc_drop(struct gd *g, struct gd_proc *p)
 	size_t i = (size_t)(p - g->procs);
 
 	hwbp_guard_set_destroy(p->set);
+	free(p->traps);
 	if (p->memfd >= 0)
 		hwbp_sys.close(p->memfd);
 	memmove(&g->procs[i], &g->procs[i + 1], (g->nprocs - i - 1) * sizeof(*p));
@@ -302,7 +313,20 @@ static int proc_call(struct hwbp_bk *b, struct gd_proc *p, long nr, const uint64
 	while ((t = proc_thread(b, p->pid, &from))) {
 		err = run_call(t, nr, args, ret);
 		if (err != -EAGAIN)
-			break;
+			return err;
+	}
+	/* arm64, every thread inside a call that the injected one would
+	 * spoil the restart of: let one restart into its entry stop. */
+	from = 0;
+	t = proc_thread(b, p->pid, &from);
+	if (err == -EAGAIN && t) {
+		int sig = 0;
+
+		err = hwbp_inject_to_call(t->tid, &sig);
+		if (sig && !t->sig)
+			t->sig = sig;
+		if (!err)
+			err = run_call(t, nr, args, ret);
 	}
 	return err;
 }
@@ -443,6 +467,52 @@ static int procs_sync(struct hwbp_bk *b)
 }
 
 /*
+ * Plant (ON) or remove BS's breakpoint in P, through a stopped thread.
+ * Two breakpoints whose saved words overlap cannot be put back in any
+ * order: -EBUSY.
+ */
+static int trap_set(struct hwbp_bk *b, struct gd_proc *p, struct hwbp_bk_slot *bs, bool on)
+{
+	size_t from = 0;
+	struct pt_task *t = proc_thread(b, p->pid, &from);
+	struct gd_trap *v;
+	int err;
+
+	for (size_t i = 0; i < p->ntraps; i++) {
+		if (p->traps[i].bs == bs) {
+			if (on)
+				return 0;
+			if (t)
+				hwbp_ptrace_trap_remove(&p->traps[i].tr, t->tid);
+			p->traps[i] = p->traps[--p->ntraps];
+			return 0;
+		}
+		if (on && p->traps[i].tr.addr + 8 > bs->slot.addr &&
+		    bs->slot.addr + 8 > p->traps[i].tr.addr) {
+			hwbp_log(HWBP_LOG_ERROR,
+				 "guard: cannot break at 0x%llx: a breakpoint at 0x%llx is within 8 "
+				 "bytes", (unsigned long long)bs->slot.addr,
+				 (unsigned long long)p->traps[i].tr.addr);
+			return -EBUSY;
+		}
+	}
+	if (!on)
+		return 0;
+	if (!t)
+		return -ESRCH;
+	v = realloc(p->traps, (p->ntraps + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	p->traps = v;
+	v = &p->traps[p->ntraps];
+	v->bs = bs;
+	err = hwbp_ptrace_trap_plant(&v->tr, t->tid, bs->slot.addr);
+	if (!err)
+		p->ntraps++;
+	return err;
+}
+
+/*
  * Add (ON) or remove BS's range in every process and make the changes,
  * every thread stopped. A range refused in the first process refuses the
  * change (the reason logged); in a child, it is skipped there.
@@ -456,6 +526,12 @@ static int ranges_set(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 		struct gd_proc *p = &g->procs[i];
 		char why[256] = "";
 
+		if (bs->slot.type == HWBP_SLOT_BREAK) {
+			err = trap_set(b, p, bs, on);
+			if (err && i > 0)
+				err = 0;
+			continue;
+		}
 		if (!on) {
 			hwbp_guard_range_remove(p->set, (uint64_t)(uintptr_t)bs);
 			continue;
@@ -474,8 +550,11 @@ static int ranges_set(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 			err = 0;
 	}
 	if (err) {
-		for (size_t i = 0; i < g->nprocs; i++)
+		for (size_t i = 0; i < g->nprocs; i++) {
 			hwbp_guard_range_remove(g->procs[i].set, (uint64_t)(uintptr_t)bs);
+			if (bs->slot.type == HWBP_SLOT_BREAK)
+				trap_set(b, &g->procs[i], bs, false);
+		}
 		return err;
 	}
 	for (size_t i = 0; i < g->nprocs && !err; i++)
@@ -490,8 +569,6 @@ static int gd_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 	struct hwbp_bk_slot *bs;
 	int err;
 
-	if (slot->type != HWBP_SLOT_WATCH)
-		return -EOPNOTSUPP;
 	if (g->nslots == g->capslots) {
 		size_t cap = g->capslots ? 2 * g->capslots : 16;
 		struct hwbp_bk_slot **v = realloc(g->slots, cap * sizeof(struct hwbp_bk_slot *));
@@ -574,14 +651,14 @@ static void gd_capacity(struct hwbp_bk *b, unsigned int *watch, unsigned int *br
 {
 	(void)b;
 	*watch = GD_SLOTS_MAX;
-	*brk = 0;
+	*brk = GD_SLOTS_MAX;
 	*shared = false;
 }
 
 static int gd_free_slots(struct hwbp_bk *b, unsigned int *watch, unsigned int *brk)
 {
 	*watch = GD_SLOTS_MAX - (unsigned int)b->g->nslots;
-	*brk = 0;
+	*brk = *watch;
 	return 0;
 }
 
@@ -733,7 +810,7 @@ static int step_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	return proc_mprotect(b, p, t, page, b->g->page, orig);
 }
 
-/* Protect T's open pages again. */
+/* Protect T's open pages again, plant the breakpoint it stepped over again. */
 static void step_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 		       struct gd_proc *p)
 {
@@ -744,6 +821,10 @@ static void step_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 			proc_mprotect(b, p, t, gt->open[i], b->g->page, prot);
 	}
 	gt->nopen = 0;
+	for (size_t i = 0; gt->retrap && i < p->ntraps; i++)
+		if (p->traps[i].tr.addr == gt->retrap)
+			hwbp_ptrace_trap_plant(&p->traps[i].tr, t->tid, gt->retrap);
+	gt->retrap = 0;
 	gt->stepping = false;
 	t->stepping = false;
 	b->g->stepper = 0;
@@ -779,7 +860,7 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 
 	if (!p || !gt || hwbp_tregs_get(t->tid, &r))
 		return false;
-	if (gt->stepping) {
+	if (gt->stepping && gt->nopen) {
 		/* The stepped access reaches into another guarded page. */
 		if (!step_open(b, t, gt, p, page_down(g, fa))) {
 			t->sig = 0;
@@ -791,7 +872,7 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 		proc_resume(b, t->pid);
 		return false;
 	}
-	if (g->stepper && g->stepper_pid == t->pid) {
+	if (g->stepper && g->stepper_pid == t->pid && g->stepper != t->tid) {
 		/* Held behind another thread's step: it faults again later. */
 		t->sig = 0;
 		return true;
@@ -818,10 +899,13 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 		pend_queue(b, t, gt, p);
 		return true;
 	}
-	/* Open and step, every other thread of the process held. */
-	g->stepper = t->tid;
-	g->stepper_pid = t->pid;
-	proc_stop(b, t->pid);
+	/* Open and step, every other thread of the process held (they are
+	 * already when the step is over a breakpoint's instruction). */
+	if (!gt->stepping) {
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		proc_stop(b, t->pid);
+	}
 	gt->stepping = true;
 	t->stepping = true;
 	/* Either page may be the guarded one: open what is guarded. */
@@ -850,6 +934,39 @@ static void on_step(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt)
 	pend_queue(b, t, gt, p);
 	t->sig = 0;
 	proc_resume(b, t->pid);
+}
+
+/* A SIGTRAP of T: one of the breakpoints? Then a hit, and a step over it. */
+static bool on_trap(struct hwbp_bk *b, struct pt_task *t)
+{
+	struct gd *g = b->g;
+	struct gd_proc *p = proc_find(g, t->pid);
+	struct gd_task *gt = task_gd(t);
+
+	for (size_t i = 0; p && gt && i < p->ntraps; i++) {
+		struct gd_trap *k = &p->traps[i];
+		struct hwbp_hit h;
+
+		if (!hwbp_ptrace_trap_hit(&k->tr, t->tid))
+			continue;
+		hwbp_pt_hit_init(t, &h, k->tr.addr);
+		h.addr = k->bs->slot.addr;
+		h.len = k->bs->slot.len;
+		h.access = HWBP_EXEC;
+		if (k->bs->enabled)
+			hwbp_pt_queue_hit(b, t, k->bs, &h);
+		/* The instruction runs once as it was, every other thread held. */
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		proc_stop(b, t->pid);
+		hwbp_ptrace_trap_remove(&k->tr, t->tid);
+		gt->retrap = k->tr.addr;
+		gt->stepping = true;
+		t->stepping = true;
+		t->sig = 0;
+		return true;
+	}
+	return false;
 }
 
 /* --------------------------------------------------------------------- */
@@ -1021,6 +1138,15 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 /* --------------------------------------------------------------------- */
 /* Hooks of the engine (ptrace_int.h)                                    */
 
+/* Has no process a breakpoint planted? */
+static bool g_trapless(const struct hwbp_bk *b)
+{
+	for (size_t i = 0; i < b->g->nprocs; i++)
+		if (b->g->procs[i].ntraps)
+			return false;
+	return true;
+}
+
 bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo_t *si)
 {
 	struct pt_task *t = *tp;
@@ -1035,6 +1161,8 @@ bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo
 		on_step(b, t, gt);
 		return true;
 	}
+	if (sig == SIGTRAP && !(g_trapless(b)))
+		return on_trap(b, t);
 	if (sig == SIGSEGV && si && si->si_code == SEGV_ACCERR)
 		return on_fault(b, t, (uint64_t)(uintptr_t)si->si_addr);
 	return false;
@@ -1067,6 +1195,11 @@ static void child_clean(struct hwbp_bk *b, struct gd_proc *p, pid_t child)
 
 		run_call(&tmp, SYS_munmap, args, &ret);
 	}
+	for (size_t i = 0; i < p->ntraps; i++) {
+		struct hwbp_ptrace_trap tr = p->traps[i].tr;
+
+		hwbp_ptrace_trap_remove(&tr, child);
+	}
 }
 
 bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
@@ -1085,7 +1218,15 @@ bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
 			hwbp_guard_set_destroy(set);
 			return false;
 		}
-		c->bounce = proc_find(b->g, t->pid)->bounce;
+		p = proc_find(b->g, t->pid);
+		c->bounce = p->bounce;
+		if (p->ntraps) {
+			c->traps = malloc(p->ntraps * sizeof(*c->traps));
+			if (c->traps) {
+				memcpy(c->traps, p->traps, p->ntraps * sizeof(*c->traps));
+				c->ntraps = p->ntraps;
+			}
+		}
 		return false;	/* the engine follows it */
 	}
 	/* Its first stop, then its memory as without hwbp, then let go. */
@@ -1150,6 +1291,14 @@ void hwbp_gd_detach(struct hwbp_bk *b)
 		for (size_t k = 0; runs && k < n; k++)
 			proc_mprotect(b, p, NULL, runs[k].addr, runs[k].len, runs[k].orig);
 		free(runs);
+		for (size_t k = 0; k < p->ntraps; k++) {
+			size_t from = 0;
+			struct pt_task *t = proc_thread(b, p->pid, &from);
+
+			if (t)
+				hwbp_ptrace_trap_remove(&p->traps[k].tr, t->tid);
+		}
+		p->ntraps = 0;
 		if (p->bounce) {
 			uint64_t args[6] = { p->bounce, GD_BOUNCE_SIZE, 0, 0, 0, 0 };
 			int64_t ret;
