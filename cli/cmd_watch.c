@@ -165,8 +165,10 @@ static int parse_opt(int c, char *arg, struct watch_args *a, bool *have_pid)
 			a->backend = HWBP_BACKEND_PERF;
 		else if (!strcmp(arg, "ptrace"))
 			a->backend = HWBP_BACKEND_PTRACE;
+		else if (!strcmp(arg, "guard"))
+			a->backend = HWBP_BACKEND_GUARD;
 		else {
-			cli_error("use auto, perf or ptrace", "unknown backend '%s'", arg);
+			cli_error("use auto, perf, ptrace or guard", "unknown backend '%s'", arg);
 			return -1;
 		}
 		break;

@@ -36,6 +36,7 @@ void watch_explain_hit(struct watch *w, const struct watch_spec *ws, const struc
 	struct hwbp_sym_where fw;
 	uint64_t regs[40];
 	unsigned int nregs;
+	bool guard;
 
 	/* All but the long paths of where (set by hwbp_sym_addr_info()):
 	 * this runs for every hit. */
@@ -45,7 +46,9 @@ void watch_explain_hit(struct watch *w, const struct watch_spec *ws, const struc
 	v->kind = ws->arm == HWBP_EXEC ? HWBP_EXEC : h->access;
 	if (ws->arm == HWBP_EXEC)
 		goto where;
-	if (w->arch == HWBP_ARCH_X86_64) {
+	/* The guard backend reports the accessing instruction itself. */
+	guard = w->s && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_GUARD;
+	if (w->arch == HWBP_ARCH_X86_64 && !guard) {
 		if (!hwbp_sym_addr_info(w->sym, h->ip, &fw) && fw.has_func &&
 		    fw.func_start < h->ip &&
 		    !hwbp_sym_insn_before(w->sym, fw.func_start, h->ip, &v->insn)) {
@@ -84,8 +87,9 @@ void watch_explain_hit(struct watch *w, const struct watch_spec *ws, const struc
 			v->have_value = true;
 		}
 	}
-	/* Stop mode read the bytes themselves: exact, before and after. */
-	if (h->nvalue && h->addr == ws->loc.addr && h->len == ws->loc.len) {
+	/* Stop mode read the bytes themselves: exact, before and after (the
+	 * guard backend: the bytes of the point the access touched). */
+	if (h->nvalue && ((h->addr == ws->loc.addr && h->len == ws->loc.len) || guard)) {
 		v->value = h->value;
 		v->have_value = true;
 		v->old = h->old;

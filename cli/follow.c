@@ -124,7 +124,8 @@ int watch_session_open(struct watch *w)
 			so.sample = 0;
 		err = hwbp_session_open(&so, &w->s);
 	}
-	w->stop_mode = !err && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_PTRACE;
+	w->stop_mode = !err && (hwbp_session_backend_kind(w->s) == HWBP_BACKEND_PTRACE ||
+				 hwbp_session_backend_kind(w->s) == HWBP_BACKEND_GUARD);
 	if (err)
 		session_error(w, so.backend, err);
 	return err;

@@ -133,7 +133,7 @@ static enum hwbp_backend_kind run_backend(const struct watch *w)
 	const struct watch_args *a = w->args;
 
 	if (w->s)
-		return w->stop_mode ? HWBP_BACKEND_PTRACE : HWBP_BACKEND_PERF;
+		return hwbp_session_backend_kind(w->s);
 	/* As watch_session_open() picks; AUTO checks through ptrace where
 	 * perf is refused, as watch_session_open() then falls back. */
 	if (a->backend == HWBP_BACKEND_AUTO && (a->if_changed || a->if_text))
@@ -154,6 +154,8 @@ static int refuse_undelivered(struct watch *w)
 {
 	struct hwbp_debug_check dc;
 
+	if (run_backend(w) == HWBP_BACKEND_GUARD)
+		return 0;
 	if (hwbp_host_debug_check(run_backend(w), &dc) ||
 	    dc.delivered != HWBP_DEBUG_NOT_DELIVERED)
 		return 0;
