@@ -150,8 +150,10 @@ struct gd_task {
 	/* a bounced system call */
 	const struct gd_call *call;
 	uint64_t buf, count;
-	/* the target's own mprotect */
+	/* the target's own mprotect, or a call that unmaps: munmap, mremap,
+	 * mmap over a mapping (MAP_FIXED) */
 	bool mprot;
+	bool unmap;
 	uint64_t maddr, mlen;
 	unsigned int mprot_prot;
 };
@@ -779,17 +781,27 @@ static void pend_hits(struct pt_task *t, struct gd_task *gt,
 	}
 }
 
-/* The access is complete: read the new bytes and queue the hits. */
+/* The access is complete: read the new bytes (or take those of STORE,
+ * the plain store just made) and queue the hits. */
 static void pend_queue(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-		       struct gd_proc *p)
+		       struct gd_proc *p, const struct hwbp_insn *store)
 {
 	for (unsigned int i = 0; i < gt->npend; i++) {
 		struct gd_pend *e = &gt->pend[i];
 
 		if (!e->bs)
 			continue;
-		if (e->hit.nvalue && mem_value(p, e->hit.addr, e->hit.len, &e->hit.value))
+		if (e->hit.nvalue && store) {
+			/* the hit's bytes are inside the store's */
+			uint64_t shift = 8 * (e->hit.addr - store->addr);
+
+			e->hit.value = store->value >> shift;
+			if (e->hit.len < 8)
+				e->hit.value &= ~0ull >> (64 - 8 * e->hit.len);
+		} else if (e->hit.nvalue &&
+			   mem_value(p, e->hit.addr, e->hit.len, &e->hit.value)) {
 			e->hit.nvalue = 0;
+		}
 		hwbp_pt_queue_hit(b, t, e->bs, &e->hit);
 	}
 	gt->npend = 0;
@@ -896,7 +908,7 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 	t->sig = 0;
 	if (emulate(t, p, &r, &insn)) {
 		g->st.emulated++;
-		pend_queue(b, t, gt, p);
+		pend_queue(b, t, gt, p, &insn);
 		return true;
 	}
 	/* Open and step, every other thread of the process held (they are
@@ -931,7 +943,7 @@ static void on_step(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt)
 	if (!p)
 		return;
 	step_close(b, t, gt, p);
-	pend_queue(b, t, gt, p);
+	pend_queue(b, t, gt, p, NULL);
 	t->sig = 0;
 	proc_resume(b, t->pid);
 }
@@ -989,11 +1001,15 @@ static void on_entry(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	struct hwbp_guard_fault f;
 	struct hwbp_tregs r;
 
-	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect) {
+	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect ||
+	    si->entry.nr == SYS_munmap || si->entry.nr == SYS_mremap ||
+	    (si->entry.nr == SYS_mmap && (si->entry.args[3] & MAP_FIXED))) {
 		gt->mprot = true;
+		gt->unmap = si->entry.nr != SYS_mprotect && si->entry.nr != SYS_pkey_mprotect;
 		gt->maddr = si->entry.args[0];
 		gt->mlen = si->entry.args[1];
-		gt->mprot_prot = (unsigned int)si->entry.args[2];
+		gt->mprot_prot = gt->unmap ? PROT_NONE :
+			(unsigned int)si->entry.args[2] & (PROT_READ | PROT_WRITE | PROT_EXEC);
 		return;
 	}
 	if (!p || !c || !p->bounce)
@@ -1076,10 +1092,14 @@ static void bounce_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt
 		gt->pend[keep++] = *e;
 	}
 	gt->npend = keep;
-	pend_queue(b, t, gt, p);
+	pend_queue(b, t, gt, p, NULL);
 }
 
-/* The target's own mprotect returned: replay it, guard again on top. */
+/*
+ * The target's own mprotect returned: replay it, guard again on top. Pages
+ * it unmapped (or mapped anew over) are no longer hwbp's: recorded as
+ * PROT_NONE, so that nothing there is guarded or restored.
+ */
 static void mprotect_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 			  struct gd_proc *p)
 {
@@ -1129,7 +1149,8 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 		return;
 	if (gt->call)
 		bounce_exit(b, t, gt, p, si.exit.rval);
-	if (gt->mprot && si.exit.rval == 0)
+	if (gt->mprot && (si.exit.rval == 0 ||
+			  (gt->unmap && (si.exit.rval > 0 || si.exit.rval < -4095))))
 		mprotect_exit(b, t, gt, p);
 	gt->mprot = false;
 	proc_catch_up(b, t, p);
