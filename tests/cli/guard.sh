@@ -346,6 +346,12 @@ assert summ['hits'] == 15 and len(hits) == 15, summ
 "
 done
 
+# --max-hits: the watch ends, the command runs on unguarded to its end.
+grun --max-hits 2 w:fvar -- "$G-O2" write 50
+gcheck "--max-hits 2: 2 hits, then the command's 48 more writes land unguarded (exit 0)" "
+assert rc == 0, ('exit', rc)
+assert [(ival(h, 'old'), ival(h)) for h in hits] == [(0, 1), (1, 2)] and summ['hits'] == 2, hits"
+
 run "$HWBP" stat --backend guard --json w:fvar -- "$G-O2" write 7
 out=$(printf '%s\n' "$out" | grep '^{')
 if [ "$rc" = 0 ] && "$PY" -c "
@@ -380,7 +386,7 @@ refuse_launch() {
 refuse_launch "main thread's stack" "$l_stack" "stack"
 refuse_launch "thread-local variable (its thread's control block)" "$l_tls" "control block|TCB|thread pointer|clear_child_tid|TLS|thread-local"
 if [ "$l_rseq" != none ]; then
-	refuse_launch "rseq area" "$l_rseq" "rseq"
+	refuse_launch "rseq area" "$l_rseq" "rseq|control block|TCB"
 else skip "launch: w: on the rseq area" "glibc registers no rseq area here"; fi
 
 # A running process: guarded sleep 10 writes slow_var every 10 ms.
@@ -401,8 +407,8 @@ refuse_pid "main thread's stack" "$p_stack" "stack"
 refuse_pid "second thread's stack" "$p_tstack" "stack"
 refuse_pid "thread-local variable (its thread's control block)" "$p_tls" "control block|TCB|thread pointer|clear_child_tid|TLS|thread-local"
 if [ "$p_rseq" != none ]; then
-	refuse_pid "rseq area" "$p_rseq" "rseq"
-	expect_json_error "-p --json: the rseq refusal's error record" 1 "w:$p_rseq/4" "rseq" \
+	refuse_pid "rseq area" "$p_rseq" "rseq|control block|TCB"
+	expect_json_error "-p --json: the rseq refusal's error record" 1 "w:$p_rseq/4" "rseq|control block|TCB" \
 		"$HWBP" watch --backend guard --json -p "$sleep_pid" "w:$p_rseq/4"
 else skip "-p: w: on the rseq area" "glibc registers no rseq area here"; fi
 # proc_ok NAME: the process runs on, untraced, its mappings as before
