@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# guard.sh - hwbp watch --backend guard (page protection under ptrace, no
+# guarded.sh - hwbp watch --backend guard (page protection under ptrace, no
 # debug registers), natively on any machine, against tests/targets/guarded
 # (-O0/-O2, PIE and not): exact hits for any length at any offset, and only
 # those (the writes outside a range on its pages are stepped over and counted
@@ -370,7 +370,10 @@ expect_error "x: with --backend guard: refused, one line (125)" 125 "." \
 	"$HWBP" watch --backend guard x:len_write -- "$G-O0" lengths
 
 # Launched with ASLR off, the target's stack, TLS and rseq area are where a
-# first run under hwbp (watching something else) finds them.
+# first run under hwbp (watching something else) finds them. At exec, when
+# the points are armed, only the stack is there: the thread control block
+# (with the TLS block and the rseq area) is mapped later by ld.so, so
+# those two are refused as memory with no page to guard yet.
 run setarch "$(uname -m)" -R "$HWBP" watch --backend guard -o /dev/null w:f_int -- "$G-O0" addrs
 addr_of() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2; exit }'; }
 l_stack=$(addr_of "$out" stack) l_tls=$(addr_of "$out" tls) l_rseq=$(addr_of "$out" rseq) l_tcb=$(addr_of "$out" tcb)
@@ -381,12 +384,12 @@ else not_ok "setarch -R: the addresses under hwbp (exit $rc)"; printf '%s\n%s\n'
 refuse_launch() {
 	local spec="w:$2/4"
 	expect_error "launch: $spec on the $1: refused, one line naming it, 125, the command never runs" 125 \
-		"'$spec'.*($3)|($3).*'$spec'" setarch "$(uname -m)" -R "$HWBP" watch --backend guard "$spec" -- "$G-O0" addrs
+		"$2/4 [^(]*($3)" setarch "$(uname -m)" -R "$HWBP" watch --backend guard "$spec" -- "$G-O0" addrs
 }
 refuse_launch "main thread's stack" "$l_stack" "stack"
-refuse_launch "thread-local variable (its thread's control block)" "$l_tls" "control block|TCB|thread pointer|clear_child_tid|TLS|thread-local"
+refuse_launch "thread-local variable (not mapped at exec)" "$l_tls" "unmapped|no page|control block"
 if [ "$l_rseq" != none ]; then
-	refuse_launch "rseq area" "$l_rseq" "rseq|control block|TCB"
+	refuse_launch "rseq area (not mapped at exec)" "$l_rseq" "unmapped|no page|control block|rseq"
 else skip "launch: w: on the rseq area" "glibc registers no rseq area here"; fi
 
 # A running process: guarded sleep 10 writes slow_var every 10 ms.
@@ -395,21 +398,31 @@ sleep_pid=$!
 for _ in $(seq 100); do grep -q ready "$tmp/sleep.out" && break; sleep 0.05; done
 so=$(cat "$tmp/sleep.out")
 p_stack=$(addr_of "$so" stack) p_tls=$(addr_of "$so" tls) p_rseq=$(addr_of "$so" rseq)
-p_tstack=$(addr_of "$so" tstack) p_slow=$(addr_of "$so" slow)
+p_tstack=$(addr_of "$so" tstack) p_slow=$(addr_of "$so" slow) p_mapped=$(addr_of "$so" mapped)
 cp "/proc/$sleep_pid/maps" "$tmp/maps.before"
 # refuse_pid WHAT ADDR PATTERN
 refuse_pid() {
 	local spec="w:$2/4"
 	expect_error "-p: $spec on the $1: refused, one line naming it, exit 1" 1 \
-		"'$spec'.*($3)|($3).*'$spec'" "$HWBP" watch --backend guard -p "$sleep_pid" "$spec"
+		"$2/4 [^(]*($3)" "$HWBP" watch --backend guard -p "$sleep_pid" "$spec"
 }
 refuse_pid "main thread's stack" "$p_stack" "stack"
-refuse_pid "second thread's stack" "$p_tstack" "stack"
+refuse_pid "second thread's stack, near its top" "$p_tstack" "stack"
+refuse_pid "second thread's stack, 64 KiB down" "$(printf '0x%x' $((p_tstack - 0x10000)))" "stack"
 refuse_pid "thread-local variable (its thread's control block)" "$p_tls" "control block|TCB|thread pointer|clear_child_tid|TLS|thread-local"
 if [ "$p_rseq" != none ]; then
 	refuse_pid "rseq area" "$p_rseq" "rseq|control block|TCB"
-	expect_json_error "-p --json: the rseq refusal's error record" 1 "w:$p_rseq/4" "rseq|control block|TCB" \
-		"$HWBP" watch --backend guard --json -p "$sleep_pid" "w:$p_rseq/4"
+	run "$HWBP" watch --backend guard --json -p "$sleep_pid" "w:$p_rseq/4"
+	if [ "$rc" = 1 ] && "$PY" -c "
+import json, re, sys
+recs = [json.loads(l) for l in sys.stdin.read().splitlines()]
+e = recs[0]
+assert e['type'] == 'error' and e.get('spec', sys.argv[1]) == sys.argv[1], e
+assert re.search(sys.argv[2], e['message']) and 'hwbp: ' + e['message'] == sys.argv[3], e
+assert all(r['type'] == 'summary' for r in recs[1:]) and len(recs) <= 2, recs
+" "w:$p_rseq/4" "$p_rseq/4 [^(]*(rseq|control block)" "$err" <<<"$out" 2>"$tmp/py.err"; then
+		ok "-p --json: the rseq refusal's error record, the same message"
+	else not_ok "-p --json: the rseq refusal's error record (exit $rc)"; { cat "$tmp/py.err"; echo "$out"; echo "$err"; } | diag; fi
 else skip "-p: w: on the rseq area" "glibc registers no rseq area here"; fi
 # proc_ok NAME: the process runs on, untraced, its mappings as before
 proc_ok() {
@@ -424,6 +437,17 @@ proc_ok() {
 	fi
 }
 proc_ok "after the refusals"
+
+# A page the process mapped itself, just below its main thread's TCB
+# mapping, is ordinary memory: watched, and its writes are hits.
+rm -f "$tmp/rep.json"
+run "$HWBP" watch --backend guard --json -o "$tmp/rep.json" -p "$sleep_pid" --duration 0.5 "w:$p_mapped/8"
+printf '%s\n' "$so" >"$tmp/tout"
+gcheck "-p w:$p_mapped/8 (a page it mmapped, below the TCB's mapping): watched, its writes are hits" "
+assert rc == 0, ('exit', rc)
+assert hits and all(h['line'] == L['MAPPED'] and h['func'] == 'mapped_write' and rel(h, 'mapped') == 0 for h in hits), hits[:1]
+assert all(ival(h) == ival(h, 'old') + 1 for h in hits), hits[:3]"
+proc_ok "after watching the mapped page"
 
 # Detach: --duration, then SIGINT; every protection restored.
 # perms_of ADDR: the permissions of the sleeping process's mapping holding ADDR.

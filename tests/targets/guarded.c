@@ -70,7 +70,11 @@
  *               then write the stack and TLS variables once each
  *   sleep [MS]  print "pid PID", the lines of addrs, "tstack ADDR" (a
  *               variable on the stack of a second thread, which only
- *               waits) and "ready"; then slow_var = 1, 2, ... (LINE_G_SLOW)
+ *               waits), "slow ADDR", "mapped ADDR" (a page it mapped
+ *               right below the mapping of the main thread's TCB) and
+ *               "ready"; then slow_var = 1, 2, ... (LINE_G_SLOW), each
+ *               followed by the same value in the first long of the mapped
+ *               page (LINE_G_MAPPED),
  *               one every MS milliseconds (default 10) until SIGUSR2 or
  *               SIGTERM; prints "slow N" and exits 0 if slow_var is N
  *
@@ -705,6 +709,36 @@ WRITER void slow_write(long v)
 	slow_var = v; /* LINE_G_SLOW */
 }
 
+WRITER void mapped_write(volatile long *p, long v)
+{
+	*p = v; /* LINE_G_MAPPED */
+}
+
+/*
+ * One page mapped right below the mapping that holds the main thread's
+ * control block (else anywhere): ordinary memory next to it.
+ */
+static volatile long *map_below_tcb(void)
+{
+	uintptr_t tp = (uintptr_t)__builtin_thread_pointer(), lo, hi;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	void *p = MAP_FAILED;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= tp && tp < hi) {
+			p = mmap((void *)(lo - PAGE), PAGE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (p == MAP_FAILED)
+		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p;
+}
+
 static int mode_sleep(long ms)
 {
 	volatile int stackvar = 0;
@@ -712,7 +746,10 @@ static int mode_sleep(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 	pthread_t t;
 	long i = 0;
+	volatile long *mapped = map_below_tcb();
 
+	if (mapped == MAP_FAILED)
+		return fail("sleep: mmap");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -726,10 +763,12 @@ static int mode_sleep(long ms)
 	print_addrs(&stackvar);
 	printf("tstack %p\n", (void *)tstack);
 	printf("slow %p\n", (void *)&slow_var);
+	printf("mapped %p\n", (void *)mapped);
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
 		slow_write(++i);
+		mapped_write(mapped, i);
 		nanosleep(&ts, NULL);
 	}
 	if (write(tpipe[1], "x", 1) != 1)
