@@ -68,6 +68,19 @@
 #else
 #define GD_NR_REGS 33			/* x0-x30, sp, pc; r0-r31, pc */
 #endif
+/*
+ * The thread control block the kernel writes (clear_child_tid: the tid
+ * word of glibc's struct pthread, cleared at thread exit) sits at the
+ * thread pointer: above it on x86-64 (TLS variant II), below it on arm64
+ * and LoongArch (variant I). GD_TCB_BYTES is more than glibc's and musl's
+ * struct pthread; the rseq area is given exactly by the kernel.
+ */
+#define GD_TCB_BYTES 4096u
+#if defined(__x86_64__)
+#define GD_TCB_BELOW 0u
+#else
+#define GD_TCB_BELOW (GD_TCB_BYTES - 16u)
+#endif
 
 #define GD_SYSCALL_INFO 0x420e		/* PTRACE_GET_SYSCALL_INFO, Linux 5.3 */
 #define GD_RSEQ_CONFIG 0x420f		/* PTRACE_GET_RSEQ_CONFIGURATION, Linux 5.13 */
@@ -395,9 +408,15 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 			fb[nfb++] = (struct hwbp_guard_forbid){ m->start, m->end - m->start,
 							       HWBP_GUARD_THREAD_STACK, t->tid };
 		tp = hwbp_tregs_tp(t->tid, &r);
-		if (tp > 2 * b->g->page)
-			fb[nfb++] = (struct hwbp_guard_forbid){ page_down(b->g, tp) - 2 * b->g->page,
-							       4 * b->g->page, HWBP_GUARD_TCB, t->tid };
+		m = hwbp_guard_maps_find(maps, tp);
+		if (m && tp > GD_TCB_BYTES) {
+			/* within the mapping that holds it */
+			uint64_t lo = tp - GD_TCB_BELOW, hi = lo + GD_TCB_BYTES;
+
+			lo = lo < m->start ? m->start : lo;
+			hi = hi > m->end ? m->end : hi;
+			fb[nfb++] = (struct hwbp_guard_forbid){ lo, hi - lo, HWBP_GUARD_TCB, t->tid };
+		}
 		memset(&rs, 0, sizeof(rs));
 		if (pt(GD_RSEQ_CONFIG, t->tid, sizeof(rs), &rs) > 0 && rs.ptr && rs.size)
 			fb[nfb++] = (struct hwbp_guard_forbid){ rs.ptr, rs.size, HWBP_GUARD_RSEQ,
