@@ -2,6 +2,7 @@
 /* cmd_info.c - hwbp info: what this machine and user can do */
 #include "show.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -30,6 +31,27 @@ static void backend_text(FILE *f, const char *name, const struct hwbp_backend_st
 		fprintf(f, "  %-8s not usable: %s\n", name, st->why);
 }
 
+/*
+ * The guard backend arms no debug register: it needs ptrace of the user's
+ * own children and nothing else, so it works wherever the ptrace probe got
+ * as far as arming (even when no debug exception came), and not where
+ * ptrace itself was refused.
+ */
+static void guard_status(const struct hwbp_host_info *hi, struct hwbp_backend_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (hi->arch == HWBP_ARCH_NONE) {
+		st->err = -EOPNOTSUPP;
+		snprintf(st->why, sizeof(st->why), "no libhwbp backend for this architecture");
+	} else if (!hi->ptrace.usable && (hi->ptrace.err == -EPERM || hi->ptrace.err == -EACCES)) {
+		st->err = hi->ptrace.err;
+		snprintf(st->why, sizeof(st->why), "ptrace not permitted: %.*s",
+			 (int)sizeof(st->why) - 32, hi->ptrace.why);
+	} else {
+		st->usable = true;
+	}
+}
+
 /* The verdict of hwbp_host_debug_check() in one word. */
 static const char *debug_word(enum hwbp_debug_verdict v)
 {
@@ -43,6 +65,7 @@ static const char *debug_word(enum hwbp_debug_verdict v)
 static int cmd_info(int argc, char **argv)
 {
 	HWBP_OPTS(hwbp_host_info, hi);
+	struct hwbp_backend_status guard;
 	const char *outpath = NULL;
 	bool json = false;
 	struct utsname un;
@@ -70,6 +93,7 @@ static int cmd_info(int argc, char **argv)
 	if (uname(&un))
 		memset(&un, 0, sizeof(un));
 	hwbp_host_probe(&hi);
+	guard_status(&hi, &guard);
 	out = show_open_output(outpath);
 	if (!out)
 		return CLI_FAIL;
@@ -106,6 +130,7 @@ static int cmd_info(int argc, char **argv)
 		json_obj_open(&j, "backends");
 		backend_json(&j, "perf", &hi.perf);
 		backend_json(&j, "ptrace", &hi.ptrace);
+		backend_json(&j, "guard", &guard);
 		json_obj_close(&j);
 		json_obj_open(&j, "debug_exceptions");
 		if (hi.debug.delivered == HWBP_DEBUG_UNKNOWN)
@@ -137,6 +162,11 @@ static int cmd_info(int argc, char **argv)
 		fprintf(out, "backends:\n");
 		backend_text(out, "perf", &hi.perf);
 		backend_text(out, "ptrace", &hi.ptrace);
+		if (guard.usable)
+			fprintf(out, "  %-8s usable (page protection under ptrace; any length, any "
+				"number of points)\n", "guard");
+		else
+			backend_text(out, "guard", &guard);
 		fprintf(out, "debug exceptions: %s (%s)\n", debug_word(hi.debug.delivered),
 			hi.debug.reason);
 	}
@@ -153,7 +183,9 @@ const struct cli_cmd cli_cmd_info = {
 		"Reports the architecture, the debug-register slots as the kernel and CPU\n"
 		"give them, perf_event_paranoid, Yama's ptrace_scope, the credentials that\n"
 		"matter, and for each backend (perf, ptrace) whether it works here, found\n"
-		"by arming a real watchpoint in a short-lived child; last, whether this\n"
-		"machine delivers debug exceptions at all (some virtual machines never do:\n"
-		"there hwbp watch and hwbp stat refuse to run).\n",
+		"by arming a real watchpoint in a short-lived child; then guard, which\n"
+		"needs no debug register, only ptrace of the user's own children; last,\n"
+		"whether this machine delivers debug exceptions at all (some virtual\n"
+		"machines never do: there --backend auto uses guard, and perf and ptrace\n"
+		"are refused).\n",
 };

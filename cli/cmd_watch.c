@@ -18,7 +18,8 @@ const struct cli_opt watch_opts[] = {
 	{ "backtrace", OPT_BACKTRACE, NULL, "add a symbolized backtrace to each hit" },
 	{ "max-hits", OPT_MAX_HITS, "<n>", "stop watching after <n> hits" },
 	{ "duration", OPT_DURATION, "<seconds>", "stop watching after <seconds>" },
-	{ "backend", OPT_BACKEND, "<name>", "auto (default), perf or ptrace" },
+	{ "backend", OPT_BACKEND, "<name>", "auto (default), perf, ptrace or guard (page\n"
+					    "protection: any length, any number of SPECs)" },
 	{ "no-follow-fork", OPT_NO_FOLLOW_FORK, NULL, "watch only the target, not the children it\n"
 						      "forks (they are followed by default)" },
 	{ "follow-fork", OPT_FOLLOW_FORK, NULL, "watch the children the target forks (the default)" },
@@ -195,7 +196,7 @@ static int check_args(const struct cli_cmd *cmd, const struct watch_args *a, boo
 		return -1;
 	}
 	if ((a->if_changed || a->if_text) && a->backend == HWBP_BACKEND_PERF) {
-		cli_error("use --backend ptrace (or auto), which stops the thread at each hit",
+		cli_error("use --backend ptrace, guard or auto, which stop the thread at each hit",
 			  "--if and --if-changed need the old and new values: the perf backend "
 			  "does not stop the target");
 		return -1;
@@ -270,6 +271,19 @@ const struct cli_cmd cli_cmd_watch = {
 		"accessing thread at each hit and shows the exact old and new values\n"
 		"(old -> new); --if and --if-changed need it and choose it. With auto, hwbp\n"
 		"falls back to ptrace when the kernel refuses perf (perf_event_paranoid).\n"
+		"guard uses no debug register: it protects the watched pages in the target\n"
+		"(traced as with ptrace) and reports each access to the watched bytes, any\n"
+		"length and any number of SPECs, with old -> new values. auto picks it, saying\n"
+		"why in one line, where the machine does not deliver debug exceptions or the\n"
+		"SPECs need more debug registers than the CPU has. Under guard, what the\n"
+		"kernel does to watched bytes in read(2), write(2), pread64, pwrite64,\n"
+		"recvfrom or sendto (recv, send) is a hit too, \"by the kernel in read(2)\"\n"
+		"(JSON: \"by\":\"kernel\",\"syscall\":\"read\", no ip or line); other system\n"
+		"calls are not reported (one with an argument pointing into a watched page\n"
+		"runs with the page open: guard_calls_opened). Accesses to unwatched bytes\n"
+		"on a watched page are stepped over unreported; the summary counts them\n"
+		"(guard_steps, and guard_emulated, guard_opened, guard_bounced). An x: SPEC\n"
+		"under guard is a software breakpoint instruction, put back when hwbp leaves.\n"
 		"\n"
 		"Children the target forks are watched too (as perf record follows them),\n"
 		"each hit naming the child's pid; --no-follow-fork watches the target alone.\n"
@@ -285,9 +299,10 @@ const struct cli_cmd cli_cmd_watch = {
 		"the input and the remedy; with --json also an {\"type\":\"error\"} record.\n"
 		"\n"
 		"Some virtual machines never deliver debug exceptions: no watchpoint can\n"
-		"fire there (hwbp info says so). Once the command line and the SPECs are\n"
-		"checked, hwbp watch and hwbp stat refuse such a machine, 125 before the\n"
-		"command runs (1 with -p, before hwbp attaches), rather than report 0 hits.\n"
+		"fire there (hwbp info says so). There auto uses guard; with --backend perf\n"
+		"or ptrace, once the command line and the SPECs are checked, hwbp watch and\n"
+		"hwbp stat refuse such a machine, 125 before the command runs (1 with -p,\n"
+		"before hwbp attaches), rather than report 0 hits.\n"
 		"\n"
 		"Example: hwbp watch w:config.limit -- ./server --port 8080\n",
 };

@@ -36,7 +36,6 @@ void watch_explain_hit(struct watch *w, const struct watch_spec *ws, const struc
 	struct hwbp_sym_where fw;
 	uint64_t regs[40];
 	unsigned int nregs;
-	bool guard;
 
 	/* All but the long paths of where (set by hwbp_sym_addr_info()):
 	 * this runs for every hit. */
@@ -46,9 +45,27 @@ void watch_explain_hit(struct watch *w, const struct watch_spec *ws, const struc
 	v->kind = ws->arm == HWBP_EXEC ? HWBP_EXEC : h->access;
 	if (ws->arm == HWBP_EXEC)
 		goto where;
-	/* The guard backend reports the accessing instruction itself. */
-	guard = w->s && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_GUARD;
-	if (w->arch == HWBP_ARCH_X86_64 && !guard) {
+	if (w->guard) {
+		/* The fault comes before the access, on every arch: the ip is
+		 * the accessing instruction, and the library says what it did
+		 * to which of the watched bytes, and their values. A kernel
+		 * access has no instruction of the target's own. */
+		if (!h->kernel && !hwbp_sym_insn_at(w->sym, h->ip, &v->insn))
+			v->have_insn = true;
+		if (!v->kind && v->have_insn)
+			v->kind = v->insn.access;
+		if (h->nvalue && h->nvalue == h->len) {
+			v->value = h->value;
+			v->have_value = true;
+			v->old = h->old;
+			v->have_old = true;
+			v->partial = h->addr != ws->loc.addr || h->len != ws->loc.len;
+		}
+		if (h->kernel)
+			return;
+		goto where;
+	}
+	if (w->arch == HWBP_ARCH_X86_64) {
 		if (!hwbp_sym_addr_info(w->sym, h->ip, &fw) && fw.has_func &&
 		    fw.func_start < h->ip &&
 		    !hwbp_sym_insn_before(w->sym, fw.func_start, h->ip, &v->insn)) {
@@ -87,9 +104,8 @@ void watch_explain_hit(struct watch *w, const struct watch_spec *ws, const struc
 			v->have_value = true;
 		}
 	}
-	/* Stop mode read the bytes themselves: exact, before and after (the
-	 * guard backend: the bytes of the point the access touched). */
-	if (h->nvalue && ((h->addr == ws->loc.addr && h->len == ws->loc.len) || guard)) {
+	/* Stop mode read the bytes themselves: exact, before and after. */
+	if (h->nvalue && h->addr == ws->loc.addr && h->len == ws->loc.len) {
 		v->value = h->value;
 		v->have_value = true;
 		v->old = h->old;

@@ -40,8 +40,9 @@ static void session_sampling(const struct watch_args *a, struct hwbp_session_opt
 		so->sample_stack_user = 4096;
 		if (geteuid() == 0)
 			so->buffer_pages = 512;
-	} else if (so->backend == HWBP_BACKEND_PTRACE || a->quiet) {
-		/* ptrace reads the values; -q prints none: sampling
+	} else if (so->backend == HWBP_BACKEND_PTRACE || so->backend == HWBP_BACKEND_GUARD ||
+		   a->quiet) {
+		/* ptrace and guard read the values; -q prints none: sampling
 		 * user registers costs a tenth of a hit */
 		so->sample = 0;
 	} else if (hwbp_arch_host() == HWBP_ARCH_X86_64) {
@@ -57,7 +58,8 @@ static void session_error(const struct watch *w, enum hwbp_backend_kind backend,
 {
 	const char *hint = NULL;
 
-	if ((err == -EACCES || err == -EPERM) && backend == HWBP_BACKEND_PTRACE)
+	if ((err == -EACCES || err == -EPERM) &&
+	    (backend == HWBP_BACKEND_PTRACE || backend == HWBP_BACKEND_GUARD))
 		hint = "run as the process's owner or root (Yama: kernel.yama.ptrace_scope)";
 	else if (err == -EACCES || err == -EPERM)
 		hint = "run as root, lower kernel.perf_event_paranoid with sysctl, grant "
@@ -66,11 +68,16 @@ static void session_error(const struct watch *w, enum hwbp_backend_kind backend,
 		hint = "detach the debugger that traces it, or use --backend perf";
 	else if (err == -EOPNOTSUPP && backend == HWBP_BACKEND_PTRACE)
 		hint = "use --backend perf";
+	else if (err == -EOPNOTSUPP && backend == HWBP_BACKEND_GUARD)
+		hint = "this libhwbp has no guard backend here: use --backend perf or ptrace";
 	else if (err == -EOPNOTSUPP)
 		hint = "this kernel or CPU has no breakpoint PMU (see hwbp info)";
 	else if (err == -ESRCH)
 		hint = "check the pid with ps";
-	if (err == -EBUSY && hwbp_process_tracer(w->pid) > 0)
+	if (backend == HWBP_BACKEND_GUARD && w->picked[0])
+		cli_error(hint, "cannot watch process %d with the guard backend, which auto "
+			  "picked as %s: %s", (int)w->pid, w->picked, strerror(-err));
+	else if (err == -EBUSY && hwbp_process_tracer(w->pid) > 0)
 		cli_error(hint, "cannot watch process %d: it is already traced by process %d",
 			  (int)w->pid, hwbp_process_tracer(w->pid));
 	else
@@ -82,7 +89,7 @@ int watch_session_open(struct watch *w)
 {
 	const struct watch_args *a = w->args;
 	HWBP_OPTS(hwbp_session_opts, so, .target = HWBP_TARGET_PID, .pid = w->pid,
-		  .delivery = HWBP_DELIVER_STREAM, .backend = a->backend,
+		  .delivery = HWBP_DELIVER_STREAM, .backend = w->backend,
 		  .follow_fork = a->follow_fork, .notify_fn = on_notify, .notify_arg = w,
 		  /* 512 KiB per CPU: twice the library's default, and still
 		   * within kernel.perf_event_mlock_kb for users without
@@ -97,7 +104,7 @@ int watch_session_open(struct watch *w)
 	 * price of a bare breakpoint, without a record per hit. (Not for r: on
 	 * x86, whose writes are told apart record by record.) */
 	w->count_only = a->mode == WATCH_STAT && a->quiet && so.backend != HWBP_BACKEND_PTRACE &&
-			!a->if_changed && !a->if_text;
+			so.backend != HWBP_BACKEND_GUARD && !a->if_changed && !a->if_text;
 	for (int i = 0; i < w->nspec && w->count_only; i++)
 		if (w->spec[i].sp.access == HWBP_READ && w->arch == HWBP_ARCH_X86_64)
 			w->count_only = false;
@@ -105,6 +112,12 @@ int watch_session_open(struct watch *w)
 		so.delivery = HWBP_DELIVER_COUNT;
 	if (a->mode == WATCH_WATCH)
 		session_sampling(a, &so);
+	/* guard: the library completes a plain store itself, without opening
+	 * the page for a single step, when the decoder says it is one. */
+	if (so.backend == HWBP_BACKEND_GUARD) {
+		so.decode = hwbp_sym_guard_decode;
+		so.decode_arg = &w->arch;
+	}
 	err = hwbp_session_open(&so, &w->s);
 	if ((err == -EACCES || err == -EPERM) && so.backend == HWBP_BACKEND_AUTO) {
 		so.delivery = HWBP_DELIVER_STREAM;
@@ -124,8 +137,8 @@ int watch_session_open(struct watch *w)
 			so.sample = 0;
 		err = hwbp_session_open(&so, &w->s);
 	}
-	w->stop_mode = !err && (hwbp_session_backend_kind(w->s) == HWBP_BACKEND_PTRACE ||
-				 hwbp_session_backend_kind(w->s) == HWBP_BACKEND_GUARD);
+	w->guard = !err && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_GUARD;
+	w->stop_mode = w->guard || (!err && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_PTRACE);
 	if (err)
 		session_error(w, so.backend, err);
 	return err;

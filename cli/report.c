@@ -27,7 +27,15 @@ void watch_print_hit_json(struct watch *w, const struct watch_spec *ws, const st
 		json_int(&j, "cpu", h->cpu);
 	if (h->time_ns)
 		json_uint(&j, "time_ns", h->time_ns);
-	json_hex(&j, "ip", v->insn_ip);
+	if (h->kernel) {
+		/* guard: the kernel made the access inside a system call; no
+		 * instruction of the target's own did (DESIGN.md, Backends). */
+		json_str(&j, "by", "kernel");
+		if (h->syscall)
+			json_str(&j, "syscall", h->syscall);
+	} else {
+		json_hex(&j, "ip", v->insn_ip);
+	}
 	if (v->where.has_func) {
 		json_str(&j, "func", v->where.func);
 		json_uint(&j, "offset", v->where.offset);
@@ -73,7 +81,10 @@ void watch_print_hit_text(struct watch *w, struct watch_spec *ws, const struct h
 	char where[600] = "", val[96] = "";
 	double t = h->time_ns && h->time_ns >= w->t0 ? (double)(h->time_ns - w->t0) / 1e9 : 0;
 
-	if (v->where.has_func)
+	if (h->kernel)
+		snprintf(where, sizeof(where), "by the kernel in %s(2)",
+			 h->syscall ? h->syscall : "a system call");
+	else if (v->where.has_func)
 		snprintf(where, sizeof(where), "%s+%" PRIu64, v->where.func, v->where.offset);
 	else
 		snprintf(where, sizeof(where), "0x%" PRIx64, v->insn_ip);
@@ -82,7 +93,11 @@ void watch_print_hit_text(struct watch *w, struct watch_spec *ws, const struct h
 
 		snprintf(where + l, sizeof(where) - l, " (%s:%u)", v->where.file, v->where.line);
 	}
-	if (v->have_value && v->have_old) {
+	if (v->have_value && v->have_old && v->partial) {
+		/* guard: the bytes the access touched, inside a longer SPEC */
+		snprintf(val, sizeof(val), "  +%" PRIu64 "/%" PRIu64 " %" PRIu64 " -> %" PRIu64,
+			 h->addr - ws->loc.addr, h->len, v->old, v->value);
+	} else if (v->have_value && v->have_old) {
 		char num[32], was[32];
 
 		watch_value_text(w, ws, v->old, was, sizeof(was));
@@ -116,11 +131,18 @@ void watch_print_hit_text(struct watch *w, struct watch_spec *ws, const struct h
 }
 
 /* See watch_int.h. */
-void watch_count_site(struct watch *w, int spec, uint64_t ip, int32_t tid)
+void watch_count_site(struct watch *w, int spec, uint64_t ip, int32_t tid, const char *syscall)
 {
+	struct watch_site *st;
+
+	/* A kernel access is one row per system call, wherever it came from. */
+	if (syscall)
+		ip = 0;
 	for (size_t i = 0; i < w->nsites; i++) {
-		if (w->sites[i].spec == spec && w->sites[i].ip == ip && w->sites[i].tid == tid) {
-			w->sites[i].hits++;
+		st = &w->sites[i];
+		if (st->spec == spec && st->ip == ip && st->tid == tid &&
+		    !strcmp(st->syscall, syscall ? syscall : "")) {
+			st->hits++;
 			return;
 		}
 	}
@@ -128,7 +150,30 @@ void watch_count_site(struct watch *w, int spec, uint64_t ip, int32_t tid)
 		w->sites_full = true;
 		return;
 	}
-	w->sites[w->nsites++] = (struct watch_site){ spec, ip, tid, 1 };
+	st = &w->sites[w->nsites++];
+	*st = (struct watch_site){ .spec = spec, .ip = ip, .tid = tid, .hits = 1 };
+	snprintf(st->syscall, sizeof(st->syscall), "%s", syscall ? syscall : "");
+}
+
+/* What a guard session did: the summary's guard_* fields; false for the
+ * other backends. */
+static bool guard_stats(const struct watch *w, struct hwbp_guard_stats *gs)
+{
+	memset(gs, 0, sizeof(*gs));
+	gs->sz = sizeof(*gs);
+	return w->guard && !hwbp_session_guard_stats(w->s, gs);
+}
+
+/* The text summary's second line under guard. */
+static void guard_text(const struct watch *w)
+{
+	struct hwbp_guard_stats gs;
+
+	if (guard_stats(w, &gs))
+		fprintf(w->out, "guard: %" PRIu64 " steps over unwatched bytes, %" PRIu64
+			" stores emulated, %" PRIu64 " accesses stepped with the page open, %" PRIu64
+			" system calls bounced, %" PRIu64 " run with their pages open\n", gs.steps,
+			gs.emulated, gs.opened, gs.bounced, gs.calls_opened);
 }
 
 /* The summary record's common fields (DESIGN.md); the caller ends it. */
@@ -139,6 +184,17 @@ static void summary_begin(struct watch *w, struct json *j, uint64_t lost, uint64
 	json_uint(j, "hits", w->hits);
 	json_uint(j, "lost", lost);
 	json_uint(j, "duration_ns", dur_ns);
+	{
+		struct hwbp_guard_stats gs;
+
+		if (guard_stats(w, &gs)) {
+			json_uint(j, "guard_steps", gs.steps);
+			json_uint(j, "guard_emulated", gs.emulated);
+			json_uint(j, "guard_opened", gs.opened);
+			json_uint(j, "guard_bounced", gs.bounced);
+			json_uint(j, "guard_calls_opened", gs.calls_opened);
+		}
+	}
 	if (!watch_npending(w))
 		return;
 	/* SPECs whose OBJECT the program never loaded */
@@ -181,6 +237,7 @@ void watch_print_summary(struct watch *w, uint64_t dur_ns)
 	}
 	fprintf(w->out, "%" PRIu64 " hit%s, %" PRIu64 " lost, %.3f s\n", w->hits,
 		w->hits == 1 ? "" : "s", lost, (double)dur_ns / 1e9);
+	guard_text(w);
 	if (w->nspec > 1 || lost)
 		for (int i = 0; i < w->nspec; i++)
 			fprintf(w->out, "  %-24s %" PRIu64 "\n", w->spec[i].sp.text, w->spec[i].hits);
@@ -235,6 +292,13 @@ void watch_print_stat(struct watch *w, uint64_t dur_ns)
 				if (st->spec != i || st->tid)
 					continue;
 				json_obj_open(&j, NULL);
+				if (st->syscall[0]) {
+					json_str(&j, "by", "kernel");
+					json_str(&j, "syscall", st->syscall);
+					json_uint(&j, "hits", st->hits);
+					json_obj_close(&j);
+					continue;
+				}
 				json_hex(&j, "ip", st->ip);
 				if (!hwbp_sym_addr_info(w->sym, st->ip, &fw)) {
 					if (fw.has_func) {
@@ -279,6 +343,11 @@ void watch_print_stat(struct watch *w, uint64_t dur_ns)
 
 			if (st->spec != i || st->tid)
 				continue;
+			if (st->syscall[0]) {
+				snprintf(loc, sizeof(loc), "by the kernel in %s(2)", st->syscall);
+				fprintf(w->out, "  %10" PRIu64 "  %-32s\n", st->hits, loc);
+				continue;
+			}
 			if (!hwbp_sym_addr_info(w->sym, st->ip, &fw) && fw.has_func)
 				snprintf(loc, sizeof(loc), "%s+%" PRIu64, fw.func, fw.offset);
 			else
@@ -304,5 +373,6 @@ void watch_print_stat(struct watch *w, uint64_t dur_ns)
 		fprintf(w->out, "%" PRIu64 " hit%s, %" PRIu64 " lost, %.3f s%s\n", w->hits,
 			w->hits == 1 ? "" : "s", lost, (double)dur_ns / 1e9,
 			w->sites_full ? " (too many locations: table cut)" : "");
+		guard_text(w);
 	}
 }

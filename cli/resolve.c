@@ -120,6 +120,9 @@ static const char *arm_why(const struct watch *w, const struct watch_spec *ws, i
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "no instruction starts there";
+	/* guard refuses memory the kernel writes itself, and says which */
+	if (err == -EINVAL && w->guard && watch_log_last())
+		return watch_log_last();
 	return strerror(-err);
 }
 
@@ -127,6 +130,9 @@ static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, 
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "instructions are 4-byte aligned: give a multiple of 4";
+	if (err == -EINVAL && w->guard)
+		return "the guard backend cannot protect memory the kernel writes itself (stacks, "
+		       "thread control blocks, shared mappings): use --backend perf or ptrace";
 	return NULL;
 }
 
@@ -192,10 +198,110 @@ int watch_arm(struct watch *w, bool *pending)
 	if (err) {
 		const char *hint = NULL;
 
-		if (err == -EACCES || err == -EPERM)
+		if ((err == -EACCES || err == -EPERM) && w->stop_mode)
+			hint = "run as the process's owner or root (Yama: kernel.yama.ptrace_scope)";
+		else if (err == -EACCES || err == -EPERM)
 			hint = "run as root, or lower kernel.perf_event_paranoid (sysctl), or grant "
 			       "CAP_PERFMON";
-		cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
+		else if (err == -EINVAL && w->guard)
+			hint = "the guard backend cannot protect memory the kernel writes itself "
+			       "(stacks, thread control blocks, shared mappings): use --backend perf "
+			       "or ptrace";
+		if (err == -EINVAL && w->guard && watch_log_last())
+			cli_error(hint, "cannot arm the watchpoints: %s", watch_log_last());
+		else
+			cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
 	}
 	return err;
+}
+
+/* Slots of every SPEC's plan, identical ones once: WATCH_MAX_SPECS plans
+ * of at most 2 * HWBP_SLOTS_MAX slots each. */
+struct slot_set {
+	struct hwbp_slot slot[WATCH_MAX_SPECS * 2 * HWBP_SLOTS_MAX];
+	unsigned int n;
+};
+
+static bool slot_set_add(struct slot_set *set, const struct hwbp_slot *sl)
+{
+	for (unsigned int i = 0; i < set->n; i++) {
+		const struct hwbp_slot *o = &set->slot[i];
+
+		if (o->type == sl->type && o->addr == sl->addr && o->len == sl->len &&
+		    o->access == sl->access)
+			return false;
+	}
+	if (set->n < sizeof(set->slot) / sizeof(set->slot[0]))
+		set->slot[set->n++] = *sl;
+	return true;
+}
+
+/* See watch_int.h. */
+bool watch_slots_over(struct watch *w, char *why, size_t len)
+{
+	static struct slot_set set;
+	struct hwbp_pool pool = hwbp_arch_pool(w->arch);
+	uint64_t need_watch = 0, need_break = 0;
+	unsigned int nnames = 0;
+	bool shared = w->arch == HWBP_ARCH_X86_64;
+	uint64_t nwatch = (uint64_t)__builtin_popcount(pool.watch);
+	char names[300] = "";
+
+	set.n = 0;
+	for (int i = 0; i < w->nspec; i++) {
+		const struct watch_spec *ws = &w->spec[i];
+		struct hwbp_pool all = { UINT32_MAX, UINT32_MAX };
+		struct hwbp_plan plan;
+		size_t l = strlen(names);
+		int err;
+
+		if (!ws->resolved)
+			continue;
+		if (ws->arm == HWBP_EXEC)
+			return false;
+		/* Every slot the architecture has, so that the count is the
+		 * request's own, not what is left of a pool. */
+		err = hwbp_arch_plan(w->arch, ws->loc.addr, ws->loc.len, ws->arm, &all, &plan);
+		if (err == -ENOSPC) {
+			need_watch += plan.need_watch;
+			need_break += plan.need_break;
+		} else if (!err) {
+			for (unsigned int k = 0; k < plan.nslots; k++) {
+				if (!slot_set_add(&set, &plan.slots[k]))
+					continue;
+				if (plan.slots[k].type == HWBP_SLOT_WATCH)
+					need_watch++;
+				else
+					need_break++;
+			}
+		} else {
+			continue;	/* refused later, with its own reason */
+		}
+		snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "", ws->sp.text);
+		nnames++;
+	}
+	if (!nnames)
+		return false;
+	/* The architecture's usual counts are exact on x86-64; arm64 and
+	 * LoongArch CPUs have from 2 to 16 of each: ask the kernel. */
+	if (!shared && need_watch > 2) {
+		HWBP_OPTS(hwbp_host_info, hi);
+
+		if (!hwbp_host_probe(&hi) && hi.arch == w->arch) {
+			if (hi.nwatch >= 0)
+				nwatch = (uint64_t)hi.nwatch;
+		}
+	}
+	if (shared && need_watch + need_break > nwatch) {
+		snprintf(why, len, "%s need%s %" PRIu64 " debug registers, the CPU has %" PRIu64, names,
+			 nnames == 1 ? "s" : "", need_watch + need_break, nwatch);
+		return true;
+	}
+	if (!shared && need_watch > nwatch) {
+		snprintf(why, len, "%s need%s %" PRIu64 " watchpoint registers, the CPU has %" PRIu64,
+			 names,
+			 nnames == 1 ? "s" : "", need_watch, nwatch);
+		return true;
+	}
+	return false;
 }

@@ -49,7 +49,7 @@ static int on_hit(const struct hwbp_hit *h, void *arg)
 		ws->filtered++;
 		return 0;
 	}
-	if (ws->sp.access == HWBP_READ && !v.have_insn && w->arch == HWBP_ARCH_X86_64)
+	if (ws->sp.access == HWBP_READ && !v.have_insn && w->arch == HWBP_ARCH_X86_64 && !w->guard)
 		v.kind = HWBP_RW;
 	if ((w->args->if_changed && (!v.have_old || v.old == v.value)) ||
 	    (w->args->if_text && (!v.have_value || !watch_cond_holds(w->args, ws, v.value)))) {
@@ -59,8 +59,9 @@ static int on_hit(const struct hwbp_hit *h, void *arg)
 	ws->hits++;
 	w->hits++;
 	if (w->args->mode == WATCH_STAT) {
-		watch_count_site(w, (int)(ws - w->spec), v.insn_ip, 0);
-		watch_count_site(w, (int)(ws - w->spec), 0, h->tid);
+		watch_count_site(w, (int)(ws - w->spec), v.insn_ip, 0,
+				 h->kernel ? (h->syscall ? h->syscall : "?") : NULL);
+		watch_count_site(w, (int)(ws - w->spec), 0, h->tid, NULL);
 	} else if (!w->args->quiet) {
 		size_t off = w->lines.len;
 
@@ -107,9 +108,19 @@ static void drain(struct watch *w, int timeout_ms)
  * the library's error lines would say it twice; warnings are shown. Set
  * HWBP_DEBUG=1 to see everything.
  */
+static char watch_log_error[300];
+
+/* See watch_int.h. */
+const char *watch_log_last(void)
+{
+	return watch_log_error[0] ? watch_log_error : NULL;
+}
+
 static void watch_log(enum hwbp_log_level level, const char *msg, void *arg)
 {
 	(void)arg;
+	if (level == HWBP_LOG_ERROR)
+		snprintf(watch_log_error, sizeof(watch_log_error), "%s", msg);
 	if (getenv("HWBP_DEBUG") || level == HWBP_LOG_WARN)
 		fprintf(stderr, "hwbp: %s%s\n", level == HWBP_LOG_WARN ? "warning: " : "", msg);
 }
@@ -136,9 +147,9 @@ static enum hwbp_backend_kind run_backend(const struct watch *w)
 		return hwbp_session_backend_kind(w->s);
 	/* As watch_session_open() picks; AUTO checks through ptrace where
 	 * perf is refused, as watch_session_open() then falls back. */
-	if (a->backend == HWBP_BACKEND_AUTO && (a->if_changed || a->if_text))
+	if (w->backend == HWBP_BACKEND_AUTO && (a->if_changed || a->if_text))
 		return HWBP_BACKEND_PTRACE;
-	return a->backend;
+	return w->backend;
 }
 
 /*
@@ -154,15 +165,47 @@ static int refuse_undelivered(struct watch *w)
 {
 	struct hwbp_debug_check dc;
 
+	/* guard needs no debug exception. */
 	if (run_backend(w) == HWBP_BACKEND_GUARD)
 		return 0;
 	if (hwbp_host_debug_check(run_backend(w), &dc) ||
 	    dc.delivered != HWBP_DEBUG_NOT_DELIVERED)
 		return 0;
-	cli_error("nothing can be watched here: run it on a machine or VM that delivers them, "
-		  "see hwbp info",
+	cli_error("no watchpoint can fire here: use --backend guard or auto, or a machine or VM "
+		  "that delivers them, see hwbp info",
 		  "this machine does not deliver debug exceptions: %s", dc.reason);
 	return -EIO;
+}
+
+/*
+ * --backend auto: the guard backend where debug registers cannot do the
+ * job, decided before the session opens, with the reason kept for one
+ * line in w->fallback (said once the run is sure to go on):
+ *   - the machine does not deliver debug exceptions (the check of
+ *     refuse_undelivered(), made here already);
+ *   - the SPECs resolved so far need more debug registers than the CPU has.
+ */
+static void pick_backend(struct watch *w)
+{
+	struct hwbp_debug_check dc;
+	char why[300];
+
+	w->backend = w->args->backend;
+	if (w->backend != HWBP_BACKEND_AUTO)
+		return;
+	if (!hwbp_host_debug_check(run_backend(w), &dc) &&
+	    dc.delivered == HWBP_DEBUG_NOT_DELIVERED) {
+		snprintf(w->fallback, sizeof(w->fallback),
+			 "hwbp: this machine does not deliver debug exceptions (%s): "
+			 "using the guard backend", dc.reason);
+		snprintf(w->picked, sizeof(w->picked), "this machine does not deliver debug "
+			 "exceptions");
+		w->backend = HWBP_BACKEND_GUARD;
+	} else if (watch_slots_over(w, why, sizeof(why))) {
+		snprintf(w->fallback, sizeof(w->fallback), "hwbp: %s: using the guard backend", why);
+		snprintf(w->picked, sizeof(w->picked), "%s", why);
+		w->backend = HWBP_BACKEND_GUARD;
+	}
 }
 
 /* Resolve and arm; for a launched command, run it on through the dynamic
@@ -182,6 +225,7 @@ static int setup(struct watch *w)
 		if (err)
 			return err;
 	}
+	pick_backend(w);
 	/* -p: every SPEC is resolved now; nothing has touched the target. */
 	if (!w->launched) {
 		err = refuse_undelivered(w);

@@ -34,6 +34,7 @@ struct watch_site {
 	uint64_t ip;
 	int32_t tid;			/* 0 in the per-location rows */
 	uint64_t hits;
+	char syscall[24];		/* guard: the kernel's access in this call */
 };
 
 struct watch {
@@ -46,9 +47,13 @@ struct watch {
 	int nspec;
 	pid_t pid;
 	bool launched;
-	bool stop_mode;			/* ptrace backend: hwbp traces the target */
-	char fallback[200];		/* "perf refused ...: using ptrace", said
+	bool stop_mode;			/* ptrace or guard: hwbp traces the target */
+	bool guard;			/* guard backend: page protection */
+	enum hwbp_backend_kind backend;	/* to open the session with: --backend,
+					 * or what watch_pick_backend() chose */
+	char fallback[400];		/* "perf refused ...: using ptrace", said
 					 * once the run is sure to go on */
+	char picked[300];		/* why auto picked guard, short */
 	bool count_only;		/* stat -q: the kernel's counters, no records */
 	int pidfd;			/* count_only: readable when the target ends */
 	bool exited;			/* the target's end was seen */
@@ -87,6 +92,8 @@ struct hit_view {
 	uint64_t value;
 	bool have_old;			/* stop mode: the bytes before */
 	uint64_t old;
+	bool partial;			/* guard: value and old are of the hit's
+					 * addr/len, a part of the SPEC's bytes */
 	enum hwbp_access kind;		/* what the instruction did */
 	struct hwbp_sym_where where;	/* last: see watch_explain_hit() */
 };
@@ -114,6 +121,17 @@ int watch_sym_open(struct watch *w);
  * Return: 0, or a negative errno after reporting the error.
  */
 int watch_arm(struct watch *w, bool *pending);
+
+/*
+ * watch_slots_over() - whether the resolved data SPECs together need more
+ * debug registers than this CPU has (identical slots counted once); if so,
+ * one line saying so in WHY ("w:s64 needs 8 debug registers, the CPU has
+ * 4"). Execute SPECs count as fitting: the guard backend cannot take them.
+ */
+bool watch_slots_over(struct watch *w, char *why, size_t len);
+
+/* The library's last error line (its reason for a refusal), or NULL. */
+const char *watch_log_last(void);
 
 /* --- explain.c: what a hit did --------------------------------------------- */
 
@@ -145,8 +163,9 @@ void watch_print_hit_json(struct watch *w, const struct watch_spec *ws, const st
 void watch_print_hit_text(struct watch *w, struct watch_spec *ws, const struct hwbp_hit *h,
 			  const struct hit_view *v, struct text *out);
 
-/* stat: count a hit of SPEC at IP (TID 0), or by thread TID (IP 0). */
-void watch_count_site(struct watch *w, int spec, uint64_t ip, int32_t tid);
+/* stat: count a hit of SPEC at IP (TID 0), or by thread TID (IP 0);
+ * SYSCALL names the system call of a kernel access (guard), else NULL. */
+void watch_count_site(struct watch *w, int spec, uint64_t ip, int32_t tid, const char *syscall);
 
 /* The end of a run of hwbp watch: the summary line or record. */
 void watch_print_summary(struct watch *w, uint64_t dur_ns);
@@ -172,8 +191,9 @@ void watch_batch_flush(struct watch *w, uint64_t before);
 /* --- follow.c: the target's session, libraries, exec and children -------- */
 
 /*
- * watch_session_open() - open the session on the target: perf where the
- * kernel allows it, else (--backend auto) ptrace, said in w->fallback
+ * watch_session_open() - open the session on the target with w->backend:
+ * auto means perf where the kernel allows it, else ptrace, said in
+ * w->fallback
  * Return: 0, or a negative errno after reporting the error.
  */
 int watch_session_open(struct watch *w);

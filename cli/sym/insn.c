@@ -7,7 +7,10 @@
  */
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sym/sym.h"
@@ -211,6 +214,8 @@ static void x86_fill(const cs_insn *ci, struct hwbp_sym_insn *out)
 		out->value_src = HWBP_SYM_VALUE_REG;
 		out->reg = r;
 	}
+	/* mov changes no flag and no register: the store is all it does. */
+	out->plain = true;
 }
 
 /* arm64: bytes per register of a load/store, from the mnemonic and register. */
@@ -258,6 +263,7 @@ static void arm64_fill(const cs_insn *ci, struct hwbp_sym_insn *out)
 	unsigned int i, nregs = 0, rbytes = 0, width;
 	int first_reg = NO_REG, mem_i = -1;
 	struct hwbp_sym_mem *m;
+	bool ea_known;
 	size_t k;
 
 	for (k = 0; k < sizeof(atomics) / sizeof(atomics[0]); k++) {
@@ -296,6 +302,12 @@ static void arm64_fill(const cs_insn *ci, struct hwbp_sym_insn *out)
 	m->access = acc;
 	m->base = arm64_perf_reg(a->operands[mem_i].mem.base, &width);
 	m->index = arm64_perf_reg(a->operands[mem_i].mem.index, &width);
+	/* A 32-bit index is sign- or zero-extended ([x0, w1, sxtw #2]):
+	 * hwbp_sym_insn_ea() adds the whole register, so the address is
+	 * only known for a 64-bit one. */
+	ea_known = m->index < 0 || (width == 8 && (a->operands[mem_i].ext == ARM64_EXT_INVALID ||
+						   a->operands[mem_i].ext == ARM64_EXT_UXTX ||
+						   a->operands[mem_i].ext == ARM64_EXT_SXTX));
 	m->disp = a->operands[mem_i].mem.disp;
 	if (m->index >= 0 && a->operands[mem_i].shift.type == ARM64_SFT_LSL)
 		m->scale = 1u << a->operands[mem_i].shift.value;
@@ -330,13 +342,41 @@ static void arm64_fill(const cs_insn *ci, struct hwbp_sym_insn *out)
 	} else if (first_reg >= 0) {	/* a general register; SIMD ones map to NO_REG */
 		out->value_src = HWBP_SYM_VALUE_REG;
 		out->reg = first_reg;
+	} else {
+		return;
+	}
+	/* str/stur/stlr change nothing but memory, unless they write the
+	 * base back (pre- and post-index). */
+	out->plain = !m->pre_post_index && ea_known;
+}
+
+/* The Capstone handle of each decodable arch, opened once (cs_open()
+ * builds tables: a tenth of a guard hit's price if done per decode), and
+ * its instruction buffer; freed at exit. The command decodes from one
+ * thread. */
+static struct {
+	bool open;
+	csh h;
+	cs_insn *ci;
+} cs_cache[2];
+
+static void close_cs(void)
+{
+	for (size_t i = 0; i < sizeof(cs_cache) / sizeof(cs_cache[0]); i++) {
+		if (!cs_cache[i].open)
+			continue;
+		cs_free(cs_cache[i].ci, 1);
+		cs_close(&cs_cache[i].h);
+		cs_cache[i].open = false;
 	}
 }
 
-/* A Capstone handle for ARCH with details on, and one instruction buffer
- * for cs_disasm_iter(); the caller frees both (cs_free, cs_close). */
+/* A Capstone handle for ARCH with details on, and its instruction buffer
+ * for cs_disasm_iter(); both kept for the next call. */
 static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 {
+	static bool registered;
+	unsigned int slot;
 	cs_arch ca;
 	cs_mode mode;
 
@@ -344,13 +384,20 @@ static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 	case HWBP_ARCH_X86_64:
 		ca = CS_ARCH_X86;
 		mode = CS_MODE_64;
+		slot = 0;
 		break;
 	case HWBP_ARCH_ARM64:
 		ca = CS_ARCH_ARM64;
 		mode = CS_MODE_LITTLE_ENDIAN;
+		slot = 1;
 		break;
 	default:
 		return -EOPNOTSUPP;
+	}
+	if (cs_cache[slot].open) {
+		*h = cs_cache[slot].h;
+		*ci = cs_cache[slot].ci;
+		return 0;
 	}
 	if (!cs_support((int)ca))
 		return -EOPNOTSUPP;
@@ -362,6 +409,11 @@ static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 		cs_close(h);
 		return -ENOMEM;
 	}
+	if (!registered)
+		registered = !atexit(close_cs);
+	cs_cache[slot].open = true;
+	cs_cache[slot].h = *h;
+	cs_cache[slot].ci = *ci;
 	return 0;
 }
 
@@ -398,8 +450,6 @@ int hwbp_sym_insn_decode(enum hwbp_arch arch, const void *code, size_t len, uint
 		fill(arch, ci, out);
 	else
 		err = -EINVAL;
-	cs_free(ci, 1);
-	cs_close(&h);
 	return err;
 }
 
@@ -429,8 +479,6 @@ int hwbp_sym_insn_before_buf(enum hwbp_arch arch, const void *code, size_t len, 
 			break;
 		}
 	}
-	cs_free(ci, 1);
-	cs_close(&h);
 	return err;
 }
 
@@ -496,5 +544,67 @@ int hwbp_sym_insn_value(const struct hwbp_sym_insn *insn, const uint64_t *regs,
 	if (size && size < 8)
 		v &= (UINT64_C(1) << (8 * size)) - 1;
 	*value = v;
+	return 0;
+}
+
+/* Whether the decoder may write field F of struct hwbp_insn O: the
+ * library sets sz to the size it knows. */
+#define INSN_HAS(o, f) ((o)->sz >= offsetof(struct hwbp_insn, f) + sizeof((o)->f))
+
+/* See sym.h. */
+int hwbp_sym_guard_decode(const void *code, size_t len, uint64_t ip, const uint64_t *regs,
+			  unsigned int nr_regs, uint64_t fault_addr, struct hwbp_insn *out,
+			  void *arg)
+{
+	const enum hwbp_arch *archp = arg;
+	enum hwbp_arch arch = archp && *archp != HWBP_ARCH_NONE ? *archp : hwbp_arch_host();
+	const struct hwbp_sym_mem *m = NULL;
+	struct hwbp_sym_insn in;
+	uint64_t addr = 0, value = 0;
+	bool exact = false, store;
+	int err;
+
+	if (!out || out->sz < offsetof(struct hwbp_insn, len) + sizeof(out->len))
+		return -EINVAL;
+	err = hwbp_sym_insn_decode(arch, code, len, ip, &in);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < in.nmem; i++) {
+		uint64_t ea;
+
+		if (hwbp_sym_insn_ea(&in, i, regs, regs ? nr_regs : 0, &ea) || !in.mem[i].size)
+			continue;
+		if (fault_addr >= ea && fault_addr - ea < in.mem[i].size) {
+			m = &in.mem[i];
+			addr = ea;
+			exact = true;
+			break;
+		}
+	}
+	/* fs:/gs: (thread-local data): the segment base is not in the
+	 * registers, but an instruction with one memory operand faulted on
+	 * that one. */
+	if (!m && in.nmem == 1 && in.mem[0].segment) {
+		m = &in.mem[0];
+		addr = fault_addr;
+	}
+	if (!m)
+		return -ENOENT;
+	if (!m->size)
+		return -ENODATA;
+	store = exact && in.plain && in.nmem == 1 && m->access == HWBP_WRITE && !m->segment &&
+		!m->pre_post_index && m->size <= 8 &&
+		!hwbp_sym_insn_value(&in, regs, regs ? nr_regs : 0, &value);
+	out->len = in.len;
+	if (INSN_HAS(out, access))
+		out->access = m->access;
+	if (INSN_HAS(out, addr))
+		out->addr = addr;
+	if (INSN_HAS(out, size))
+		out->size = m->size;
+	if (INSN_HAS(out, store))
+		out->store = store && INSN_HAS(out, value);
+	if (INSN_HAS(out, value))
+		out->value = store ? value : 0;
 	return 0;
 }

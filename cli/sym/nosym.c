@@ -169,6 +169,22 @@ int hwbp_sym_insn_value(const struct hwbp_sym_insn *insn, const uint64_t *regs,
 }
 
 /* See sym.h. */
+int hwbp_sym_guard_decode(const void *code, size_t len, uint64_t ip, const uint64_t *regs,
+			  unsigned int nr_regs, uint64_t fault_addr, struct hwbp_insn *out,
+			  void *arg)
+{
+	(void)code;
+	(void)len;
+	(void)ip;
+	(void)regs;
+	(void)nr_regs;
+	(void)fault_addr;
+	(void)out;
+	(void)arg;
+	return -EOPNOTSUPP;
+}
+
+/* See sym.h. */
 int hwbp_sym_unwind(struct hwbp_sym_ctx *ctx, const uint64_t *regs, const void *stack,
 		    size_t stack_size, uint64_t sp, uint64_t *ips, unsigned int max,
 		    unsigned int *n)

@@ -302,6 +302,11 @@ struct hwbp_sym_insn {
 	int reg;				/* perf register number */
 	unsigned int reg_shift;			/* 8 for ah, bh, ch, dh */
 	int64_t imm;				/* sign-extended */
+	/* The store writes that value and changes nothing else: no flag,
+	 * no other register, no other memory (x86 mov, movabs and movnti;
+	 * arm64 str, stur and stlr of a general register, without
+	 * writeback). Not stos, movs, xchg, push, stp or stxr. */
+	bool plain;
 };
 
 /*
@@ -376,6 +381,33 @@ int hwbp_sym_insn_ea(const struct hwbp_sym_insn *insn, unsigned int i, const uin
  */
 int hwbp_sym_insn_value(const struct hwbp_sym_insn *insn, const uint64_t *regs,
 			unsigned int nregs, uint64_t *value);
+
+/*
+ * hwbp_sym_guard_decode() - libhwbp's guard decoder hook (hwbp_decode_fn,
+ * struct hwbp_session_opts.decode): what the instruction at IP did at
+ * FAULT_ADDR
+ * @code, @len: its bytes (maybe more than one instruction)
+ * @regs, @nr_regs: the faulting thread's registers, perf numbering
+ * @out: written only as far as out->sz covers
+ * @arg: a const enum hwbp_arch * naming the target's architecture, or
+ *	NULL for the host's
+ *
+ * Picks the memory operand whose range holds FAULT_ADDR (an fs:/gs:
+ * operand, whose address the registers do not give, only when it is the
+ * only one: then @addr is FAULT_ADDR). @store is set, with @value, only
+ * for a plain store (struct hwbp_sym_insn.plain) of 1 to 8 bytes whose
+ * address was computed. Example, x86-64: "mov qword [rip+0x1000], rax" at
+ * 0x1000 faulting at 0x2007: len 7, w, addr 0x2007, size 8, store, value
+ * rax.
+ *
+ * Return: 0; -ENOENT when no memory operand holds FAULT_ADDR; -ENODATA
+ * when that operand's size is not known; -EINVAL for bad bytes or input;
+ * -EOPNOTSUPP for an architecture without a decoder (LoongArch) or a
+ * build without Capstone.
+ */
+int hwbp_sym_guard_decode(const void *code, size_t len, uint64_t ip, const uint64_t *regs,
+			  unsigned int nr_regs, uint64_t fault_addr, struct hwbp_insn *out,
+			  void *arg);
 
 /* ------------------------------------------------------------------------
  * Backtraces

@@ -324,15 +324,16 @@ static int wait_trap(pid_t tid, int *sig)
 	}
 }
 
-/* Run TID, set to R, to its next system call stop (the exit of a skipped call). */
-static int skip_call(pid_t tid, struct hwbp_tregs *r, int *sig)
+/* Run TID to its next system call stop (the exit of its call). */
+static int to_exit(pid_t tid, int *sig)
 {
-	int err;
+	return hwbp_inject_to_call(tid, sig);
+}
 
-	set_call(r, -1, NULL);
-	err = hwbp_tregs_set(tid, r);
-	if (!err)
-		err = (int)pt(PTRACE_SYSCALL, tid, 0, NULL);
+int hwbp_inject_to_call(pid_t tid, int *sig)
+{
+	int err = (int)pt(PTRACE_SYSCALL, tid, 0, NULL);
+
 	while (!err) {
 		int status;
 		pid_t w = hwbp_sys.waitpid(tid, &status, __WALL);
@@ -350,6 +351,34 @@ static int skip_call(pid_t tid, struct hwbp_tregs *r, int *sig)
 	return err;
 }
 
+/* Run TID, set to R, to the exit of its call, skipped. */
+static int skip_call(pid_t tid, struct hwbp_tregs *r, int *sig)
+{
+	int err;
+
+	set_call(r, -1, NULL);
+	err = hwbp_tregs_set(tid, r);
+	return err ? err : to_exit(tid, sig);
+}
+
+/*
+ * Is TID stopped at an event inside a system call (exec, fork, clone)?
+ * The call's return value is written after such a stop, over whatever
+ * the injected call would have left: run it to its exit first.
+ */
+static bool in_call_event(pid_t tid)
+{
+	siginfo_t si;
+	int ev;
+
+	memset(&si, 0, sizeof(si));
+	if (pt(PTRACE_GETSIGINFO, tid, 0, &si) || si.si_signo != SIGTRAP)
+		return false;
+	ev = si.si_code >> 8;
+	return ev == PTRACE_EVENT_EXEC || ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK ||
+	       ev == PTRACE_EVENT_CLONE || ev == PTRACE_EVENT_VFORK_DONE;
+}
+
 int hwbp_inject_syscall(pid_t tid, bool at_entry, long nr, const uint64_t args[6], int64_t *ret,
 			int *sig)
 {
@@ -362,6 +391,11 @@ int hwbp_inject_syscall(pid_t tid, bool at_entry, long nr, const uint64_t args[6
 	memcpy(code, code_w, sizeof(code));
 #endif
 	*sig = 0;
+	if (!at_entry && in_call_event(tid)) {
+		err = to_exit(tid, sig);
+		if (err)
+			return err;
+	}
 	err = hwbp_tregs_get(tid, &saved);
 	if (err)
 		return err;

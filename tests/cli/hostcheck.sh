@@ -7,8 +7,9 @@
 #     writes, no libhwbp);
 #   - where the machine does not deliver them, watch and stat refuse with
 #     one line (125 with a command, which never runs; 1 with -p, whose
-#     process is left alone), through every backend, after any bad input
-#     has had its own error;
+#     process is left alone) through --backend perf and ptrace, after any
+#     bad input has had its own error; --backend auto says so in one line
+#     and uses the guard backend instead, which needs no debug exception;
 #   - where it does, the same commands run and report their hits.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/tap.bash
@@ -110,7 +111,13 @@ expect_error "no such process first: 1" 1 "no such process: 999999" "$HWBP" watc
 expect_error "command not found first: 127" 127 "command not found: 'no-such-command-x'" \
 	"$HWBP" watch w:0x1000 -- no-such-command-x
 
-refusal='^hwbp: this machine does not deliver debug exceptions: [^()]+ \(nothing can be watched here: .*see hwbp info\)$'
+refusal='^hwbp: this machine does not deliver debug exceptions: [^()]+ \(no watchpoint can fire here: use --backend guard or auto, .*see hwbp info\)$'
+picked='^hwbp: this machine does not deliver debug exceptions \([^()]+\): using the guard backend$'
+# Whether this libhwbp opens guard sessions here (0.4 declares the backend;
+# a build or host without it gives EOPNOTSUPP).
+run "$HWBP" watch -q --backend guard w:config.limit -- "$T/demo-O0"
+guard_ok=0 guard_why=$err
+[ "$rc" = 0 ] && guard_ok=1
 for b in auto perf ptrace; do
 	# The reason is the probe of the backend the run would use.
 	if [ $b = ptrace ] || { [ $b = auto ] && [ $perf_ok = 0 ]; }; then
@@ -128,7 +135,40 @@ for b in auto perf ptrace; do
 			continue
 		fi
 	fi
-	if [ "$delivered" = false ]; then
+	if [ "$delivered" = false ] && [ $b = auto ]; then
+		# auto: one line saying why, then the guard backend does the job.
+		run "$HWBP" watch --json --backend auto w:config.limit -- "$T/demo-O0"
+		first=$(printf '%s\n' "$err" | head -1)
+		if [ "$guard_ok" = 0 ]; then
+			if [ "$rc" = 125 ] && [ "$(printf '%s' "$err" | grep -c '')" = 1 ] &&
+			   [[ "$err" == *"with the guard backend, which auto picked as this machine does not deliver debug exceptions: "* ]]; then
+				ok "watch --backend auto picks guard: one line, why guard failed ($err)"
+			else not_ok "watch --backend auto picks guard (exit $rc)"; printf '%s\n' "$err" | diag; fi
+			skip "auto: hits through guard" "no guard sessions here: $guard_why"
+			continue
+		fi
+		if [[ "$first" =~ $picked ]] && [ "$(printf '%s' "$err" | grep -c '')" = 1 ]; then
+			ok "watch --backend auto: one line, the guard backend and why: $first"
+		else not_ok "watch --backend auto: the line saying guard"; printf '%s\n' "$err" | diag; fi
+		check_records "watch --backend auto through guard: 6 hits with old and new" \
+			"assert $rc == 0 and summ['hits'] == 6 == len(hits), (summ, $rc)
+assert all('old' in h and 'value' in h for h in hits), hits
+assert 'guard_steps' in summ, summ"
+		run "$HWBP" watch -q --backend auto w:0x1000 -- touch "$tmp/ran-$b"
+		if [ -e "$tmp/ran-$b" ] || [ "$rc" = 125 ]; then
+			ok "watch --backend auto -- touch FILE: ran, or refused 0x1000 with a reason of its own (exit $rc)"
+		else not_ok "watch --backend auto -- touch FILE (exit $rc)"; printf '%s\n' "$err" | diag; fi
+		run "$HWBP" stat --json --backend auto counter -- "$T/demo-O2"
+		check_records "stat --backend auto through guard: 3 hits" \
+			"assert $rc == 0 and summ['hits'] == 3 and 'guard_steps' in summ, (summ, $rc)"
+		start_loop
+		run "$HWBP" watch --json -q --backend auto --duration 0.5 -p "$loop_pid" w:watched
+		check_records "watch --backend auto -p PID through guard: hits > 0" \
+			"assert $rc == 0 and summ['hits'] > 0, (summ, $rc)"
+		if [[ "$(printf '%s\n' "$err" | head -1)" =~ $picked ]]; then ok "watch --backend auto -p PID: the line saying guard"
+		else not_ok "watch --backend auto -p PID: the line saying guard"; printf '%s\n' "$err" | diag; fi
+		end_loop "watched -p --backend auto (guard)"
+	elif [ "$delivered" = false ]; then
 		expect_error "watch --backend $b with a command: 125, one line, the command not run" 125 \
 			"$refusal" "$HWBP" watch --backend $b w:config.limit -- "$T/demo-O0"
 		run "$HWBP" watch --backend $b w:config.limit -- "$T/demo-O0"

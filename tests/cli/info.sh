@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # needs: debug exceptions
 # info.sh - hwbp info on this machine: the arch, the slot counts as the
-# kernel reports them, and both backends tried for real.
+# kernel reports them, perf and ptrace tried for real, and guard's verdict.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/tap.bash
 
@@ -38,9 +38,15 @@ if [ "$(id -u)" = 0 ]; then
 	if [ "$(get backends.ptrace.usable)" = true ]; then ok "ptrace backend usable"
 	elif [ "${HWBP_REQUIRE_HW:-0}" = 1 ]; then not_ok "ptrace backend usable: $(get backends.ptrace.reason)"
 	else skip "ptrace backend usable" "$(get backends.ptrace.reason)"; fi
+	# guard needs no debug register, only ptrace of one's own children.
+	if [ "$(get backends.guard.usable)" = true ]; then ok "guard backend usable"
+	else not_ok "guard backend usable: $(get backends.guard.reason)"; fi
 fi
 run "$HWBP" info
 if [ "$rc" = 0 ] && [[ "$out" == *"backends:"* ]] && [[ "$out" == *"slots:"* ]]; then
 	ok "info prints a text report"
 else not_ok "info prints a text report"; fi
+if printf '%s\n' "$out" | grep -Eq '^  guard    (usable \(page protection under ptrace; any length, any number of points\)|not usable: .+)$'; then
+	ok "info lists the guard backend with its verdict"
+else not_ok "info lists the guard backend"; printf '%s\n' "$out" | diag; fi
 done_testing

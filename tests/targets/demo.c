@@ -5,13 +5,16 @@
  *
  * Usage: demo [ROUNDS]   (default 3)
  *
- * Each round: the main thread raises config.limit in grow() and the worker
+ * First it reads a request into request[] with read(2), from a pipe it
+ * wrote itself (the kernel writes those bytes, not the program). Each
+ * round: the main thread raises config.limit in grow() and the worker
  * lowers it in shrink(); every round also bumps counter once in tick().
  * Everything is joined in order, so the writes happen in a fixed sequence.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct config {
 	int port;
@@ -23,6 +26,22 @@ struct config {
 
 struct config config = { .port = 8080, .limit = 10 };
 long counter;
+char request[64];
+
+/* The request a client sent: "GET /limit", 10 bytes read(2) into request. */
+__attribute__((noinline)) static void receive(void)
+{
+	static const char msg[] = "GET /limit";
+	int fd[2];
+
+	if (pipe(fd))
+		return;
+	if (write(fd[1], msg, sizeof(msg) - 1) == (ssize_t)(sizeof(msg) - 1) &&
+	    read(fd[0], request, sizeof(request) - 1) < 0)
+		request[0] = '\0';
+	close(fd[0]);
+	close(fd[1]);
+}
 
 __attribute__((noinline)) static void grow(int by)
 {
@@ -44,6 +63,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 3;
 
+	receive();
 	for (int i = 0; i < rounds; i++) {
 		pthread_t t;
 

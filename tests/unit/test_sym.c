@@ -1005,6 +1005,190 @@ static void test_sym_insn_arm64_vectors(void **state)
 	assert_int_equal(in.nmem, 0);
 }
 
+/* The guard decoder on the instruction in HEX at 0x1000, faulting at FAULT. */
+static int guard_decode(enum hwbp_arch arch, const char *hex, const uint64_t *regs,
+			unsigned int nregs, uint64_t fault, struct hwbp_insn *out)
+{
+	uint8_t code[16];
+	size_t n = 0;
+
+	while (hex[0] && hex[1] && n < sizeof(code)) {
+		unsigned int b;
+
+		if (hex[0] == ' ') {
+			hex++;
+			continue;
+		}
+		assert_int_equal(sscanf(hex, "%2x", &b), 1);
+		code[n++] = (uint8_t)b;
+		hex += 2;
+	}
+	memset(out, 0xa5, sizeof(*out));
+	out->sz = sizeof(*out);
+	return hwbp_sym_guard_decode(code, n, 0x1000, regs, nregs, fault, out, &arch);
+}
+
+static void test_sym_guard_decode_x86_plain_stores_only(void **state)
+{
+	uint64_t regs[HWBP_SYM_X86_64_NREGS] = { 0 };
+	struct hwbp_insn in;
+
+	(void)state;
+	regs[0] = 0x1122334455667788ull;	/* rax */
+	regs[2] = 0x10;				/* rcx */
+	regs[5] = 0x5000;			/* rdi */
+	regs[4] = 0x6000;			/* rsi */
+	/* mov qword [rip+0x1000], rax: next insn 0x1007, so EA 0x2007 */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "48 89 05 00 10 00 00", regs, 24,
+				      0x2009, &in), 0);
+	assert_int_equal(in.len, 7);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_int_equal(in.addr, 0x2007);
+	assert_int_equal(in.size, 8);
+	assert_true(in.store);
+	assert_int_equal(in.value, 0x1122334455667788ull);
+	/* mov byte [rdi+rcx*1+3], 7 */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "c6 44 0f 03 07", regs, 24, 0x5013, &in),
+			 0);
+	assert_int_equal(in.len, 5);
+	assert_int_equal(in.addr, 0x5013);
+	assert_int_equal(in.size, 1);
+	assert_true(in.store);
+	assert_int_equal(in.value, 7);
+	/* ... and a fault outside its one byte is not this operand's */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "c6 44 0f 03 07", regs, 24, 0x5014, &in),
+			 -ENOENT);
+	/* mov dword [rdi], eax: truncated to the operand size */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "89 07", regs, 24, 0x5002, &in), 0);
+	assert_int_equal(in.size, 4);
+	assert_true(in.store);
+	assert_int_equal(in.value, 0x55667788);
+	/* add [rax], ecx: read-modify-write, flags too */
+	regs[0] = 0x7000;
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "01 08", regs, 24, 0x7000, &in), 0);
+	assert_int_equal(in.access, HWBP_RW);
+	assert_int_equal(in.addr, 0x7000);
+	assert_int_equal(in.size, 4);
+	assert_false(in.store);
+	/* mov ecx, [rax+4]: a load */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "8b 48 04", regs, 24, 0x7005, &in), 0);
+	assert_int_equal(in.access, HWBP_READ);
+	assert_false(in.store);
+	/* movsb: the operand that holds the fault (the store to [rdi]), but
+	 * it moves rsi and rdi too */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "a4", regs, 24, 0x5000, &in), 0);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_int_equal(in.addr, 0x5000);
+	assert_int_equal(in.size, 1);
+	assert_false(in.store);
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "a4", regs, 24, 0x6000, &in), 0);
+	assert_int_equal(in.access, HWBP_READ);
+	assert_int_equal(in.addr, 0x6000);
+	/* rep stosq: a store, but rdi and rcx move */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "f3 48 ab", regs, 24, 0x5000, &in), 0);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_false(in.store);
+	/* xchg [rdi], eax */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "87 07", regs, 24, 0x5000, &in), 0);
+	assert_int_equal(in.access, HWBP_RW);
+	assert_false(in.store);
+	/* mov dword fs:[0x10], eax: the only operand, its address unknown */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "64 89 04 25 10 00 00 00", regs, 24,
+				      0x7ff0001010, &in), 0);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_int_equal(in.addr, 0x7ff0001010);
+	assert_int_equal(in.size, 4);
+	assert_false(in.store);
+	/* lea: no memory access at all */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "48 8d 05 10 00 00 00", regs, 24, 0x1017,
+				      &in), -ENOENT);
+	/* a register missing from the file: the address is not known */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "89 07", regs, 4, 0x5000, &in), -ENOENT);
+	/* not an instruction */
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "0f 0b", regs, 24, 0x5000, &in), -ENOENT);
+	assert_int_equal(guard_decode(HWBP_ARCH_X86_64, "ff", regs, 24, 0x5000, &in), -EINVAL);
+	/* LoongArch has no decoder here */
+	assert_int_equal(guard_decode(HWBP_ARCH_LOONGARCH64, "00 00 00 00", regs, 24, 0, &in),
+			 -EOPNOTSUPP);
+	/* A library that knows a shorter struct gets only what it knows. */
+	{
+		static const uint8_t mov[] = { 0x89, 0x07 };
+		enum hwbp_arch a = HWBP_ARCH_X86_64;
+
+		memset(&in, 0xa5, sizeof(in));
+		in.sz = offsetof(struct hwbp_insn, addr);
+		assert_int_equal(hwbp_sym_guard_decode(mov, sizeof(mov), 0x1000, regs, 24, 0x5000,
+						       &in, &a), 0);
+		assert_int_equal(in.len, 2);
+		assert_int_equal(in.access, HWBP_WRITE);
+		assert_int_equal(in.addr, 0xa5a5a5a5a5a5a5a5ull);
+		in.sz = 4;
+		assert_int_equal(hwbp_sym_guard_decode(mov, sizeof(mov), 0x1000, regs, 24, 0x5000,
+						       &in, &a), -EINVAL);
+	}
+}
+
+static void test_sym_guard_decode_arm64_plain_stores_only(void **state)
+{
+	uint64_t regs[HWBP_SYM_ARM64_NREGS] = { 0 };
+	struct hwbp_insn in;
+
+	(void)state;
+	regs[0] = 0x4000;
+	regs[1] = 0x1122334455667788ull;
+	regs[2] = 0x99;
+	/* str x1, [x0, #8] */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 04 00 f9", regs, 33, 0x400c, &in), 0);
+	assert_int_equal(in.len, 4);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_int_equal(in.addr, 0x4008);
+	assert_int_equal(in.size, 8);
+	assert_true(in.store);
+	assert_int_equal(in.value, 0x1122334455667788ull);
+	/* str w1, [x0, #8]: 4 bytes of x1 */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 08 00 b9", regs, 33, 0x4008, &in), 0);
+	assert_int_equal(in.size, 4);
+	assert_true(in.store);
+	assert_int_equal(in.value, 0x55667788);
+	/* strb wzr, [x0] */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "1f 00 00 39", regs, 33, 0x4000, &in), 0);
+	assert_int_equal(in.size, 1);
+	assert_true(in.store);
+	assert_int_equal(in.value, 0);
+	/* stlr x1, [x0]: a store with ordering, nothing else */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 fc 9f c8", regs, 33, 0x4000, &in), 0);
+	assert_true(in.store);
+	assert_int_equal(in.value, 0x1122334455667788ull);
+	/* str x1, [x0, #8]!: writes x0 back */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 8c 00 f8", regs, 33, 0x4008, &in), 0);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_int_equal(in.addr, 0x4008);
+	assert_false(in.store);
+	/* stp x1, x2, [x0]: 16 bytes */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 08 00 a9", regs, 33, 0x400f, &in), 0);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_int_equal(in.size, 16);
+	assert_false(in.store);
+	/* stxr w2, x1, [x0]: writes the status register */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 7c 02 c8", regs, 33, 0x4000, &in), 0);
+	assert_int_equal(in.access, HWBP_WRITE);
+	assert_false(in.store);
+	/* str w1, [x0, w2, sxtw #2]: a 32-bit index is extended */
+	regs[2] = 1;
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 d8 22 b8", regs, 33, 0x4004, &in), 0);
+	assert_false(in.store);
+	/* ldr x2, [x3]: a load */
+	regs[3] = 0x8000;
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "62 00 40 f9", regs, 33, 0x8004, &in), 0);
+	assert_int_equal(in.access, HWBP_READ);
+	assert_false(in.store);
+	/* ldp x1, x2, [x0]: 16 bytes read */
+	assert_int_equal(guard_decode(HWBP_ARCH_ARM64, "01 08 40 a9", regs, 33, 0x400c, &in), 0);
+	assert_int_equal(in.access, HWBP_READ);
+	assert_int_equal(in.size, 16);
+	assert_false(in.store);
+}
+
 /* ------------------------------------------------------------------------
  * Unwinding this process's own stack
  * ------------------------------------------------------------------------ */
@@ -1118,6 +1302,8 @@ int main(void)
 		cmocka_unit_test(test_sym_insn_access_in_target_writers),
 		cmocka_unit_test(test_sym_insn_x86_vectors),
 		cmocka_unit_test(test_sym_insn_arm64_vectors),
+		cmocka_unit_test(test_sym_guard_decode_x86_plain_stores_only),
+		cmocka_unit_test(test_sym_guard_decode_arm64_plain_stores_only),
 #if defined(__x86_64__)
 		cmocka_unit_test(test_sym_unwind_own_stack),
 #endif
