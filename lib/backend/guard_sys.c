@@ -117,29 +117,27 @@ static void bounce_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt
 		hwbp_tregs_set_arg(&r, c->count, gt->count);
 		hwbp_tregs_set(t->tid, &r);
 	}
-	if (rval > 0 && c->kernel_writes) {
-		unsigned char *tmp = malloc((size_t)rval);
-
-		if (tmp && !gd_mem_read(p, p->bounce, tmp, (size_t)rval))
-			gd_mem_write(p, gt->buf, tmp, (size_t)rval);
-		free(tmp);
-	}
-	/* Only the points in the bytes the call moved were touched. */
+	/* Only the points in the bytes the call moved were touched; their
+	 * old bytes are still in the real buffer until the copy below. */
 	for (unsigned int i = 0; i < gt->npend; i++) {
 		struct gd_pend *e = &gt->pend[i];
 		uint64_t end = gt->buf + (uint64_t)(rval > 0 ? rval : 0);
 
 		if (!e->bs || e->hit.addr >= end)
 			continue;
-		if (e->hit.addr + e->hit.len > end) {
-			/* A short read: the first bytes only, their old value kept. */
+		if (e->hit.addr + e->hit.len > end)
 			e->hit.len = end - e->hit.addr;
-			if (e->hit.nvalue) {
-				e->hit.old &= ~0ull >> (64 - 8 * e->hit.len);
-				e->hit.nvalue = (unsigned int)e->hit.len;
-			}
-		}
+		e->hit.nvalue = 0;
+		if (e->hit.len <= 8 && !gd_mem_value(p, e->hit.addr, e->hit.len, &e->hit.old))
+			e->hit.nvalue = (unsigned int)e->hit.len;
 		gt->pend[keep++] = *e;
+	}
+	if (rval > 0 && c->kernel_writes) {
+		unsigned char *tmp = malloc((size_t)rval);
+
+		if (tmp && !gd_mem_read(p, p->bounce, tmp, (size_t)rval))
+			gd_mem_write(p, gt->buf, tmp, (size_t)rval);
+		free(tmp);
 	}
 	gt->npend = keep;
 	gd_pend_queue(b, t, gt, p, NULL);
