@@ -238,6 +238,40 @@ int gd_proc_mprotect(struct hwbp_bk *b, struct gd_proc *p, struct pt_task *t, ui
 /* --------------------------------------------------------------------- */
 /* Arming                                                                */
 
+/*
+ * What the kernel writes in thread TID's stack and control block, into FB
+ * (two entries at most): the signal frames anywhere in its stack below
+ * the control block, and clear_child_tid in the block itself, at the
+ * thread pointer TP (GD_TCB_BYTES from it, upwards on x86-64, downwards on
+ * arm64 and LoongArch). A thread's stack is the mapping holding SP, up to
+ * its control block when that is in it too (glibc and musl put it at the
+ * top of the stack's mapping; the kernel may have merged the next mapping
+ * into the same line of /proc/PID/maps).
+ */
+static void stack_forbid(const struct hwbp_guard_maps *maps, uint64_t sp, uint64_t tp, pid_t tid,
+			 struct hwbp_guard_forbid *fb, size_t *nfb)
+{
+	const struct hwbp_guard_map *ms = hwbp_guard_maps_find(maps, sp);
+	const struct hwbp_guard_map *mt = hwbp_guard_maps_find(maps, tp);
+	uint64_t lo = 0, hi = 0;
+
+	if (mt && tp > GD_TCB_BYTES) {
+		lo = tp - GD_TCB_BELOW;
+		hi = lo + GD_TCB_BYTES;
+		lo = lo < mt->start ? mt->start : lo;
+		hi = hi > mt->end ? mt->end : hi;
+		fb[(*nfb)++] = (struct hwbp_guard_forbid){ lo, hi - lo, HWBP_GUARD_TCB, tid };
+	}
+	if (!ms)
+		return;
+	if (ms == mt && tp > sp)
+		fb[(*nfb)++] = (struct hwbp_guard_forbid){ ms->start, hi - ms->start,
+							  HWBP_GUARD_THREAD_STACK, tid };
+	else
+		fb[(*nfb)++] = (struct hwbp_guard_forbid){ ms->start, ms->end - ms->start,
+							  HWBP_GUARD_THREAD_STACK, tid };
+}
+
 /* Give P's set its mappings and what the kernel writes, from its stopped threads. */
 static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t whylen)
 {
@@ -267,27 +301,14 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 		return -ENOMEM;
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
-		const struct hwbp_guard_map *m;
 		struct hwbp_tregs r;
 		struct gd_rseq rs;
 		uint64_t tp;
 
 		if (t->pid != p->pid || t->dying || hwbp_tregs_get(t->tid, &r))
 			continue;
-		m = hwbp_guard_maps_find(maps, hwbp_tregs_sp(&r));
-		if (m)
-			fb[nfb++] = (struct hwbp_guard_forbid){ m->start, m->end - m->start,
-							       HWBP_GUARD_THREAD_STACK, t->tid };
 		tp = hwbp_tregs_tp(t->tid, &r);
-		m = hwbp_guard_maps_find(maps, tp);
-		if (m && tp > GD_TCB_BYTES) {
-			/* within the mapping that holds it */
-			uint64_t lo = tp - GD_TCB_BELOW, hi = lo + GD_TCB_BYTES;
-
-			lo = lo < m->start ? m->start : lo;
-			hi = hi > m->end ? m->end : hi;
-			fb[nfb++] = (struct hwbp_guard_forbid){ lo, hi - lo, HWBP_GUARD_TCB, t->tid };
-		}
+		stack_forbid(maps, hwbp_tregs_sp(&r), tp, t->tid, fb, &nfb);
 		memset(&rs, 0, sizeof(rs));
 		if (pt(GD_RSEQ_CONFIG, t->tid, sizeof(rs), &rs) > 0 && rs.ptr && rs.size)
 			fb[nfb++] = (struct hwbp_guard_forbid){ rs.ptr, rs.size, HWBP_GUARD_RSEQ,
@@ -1088,8 +1109,12 @@ void hwbp_gd_detach(struct hwbp_bk *b)
 		}
 	}
 	g->stepper = 0;
-	for (size_t i = 0; i < b->ntasks; i++)
+	/* (the engine forgets the tasks next, without telling) */
+	for (size_t i = 0; i < b->ntasks; i++) {
 		b->tasks[i].stepping = false;
+		free(b->tasks[i].gt);
+		b->tasks[i].gt = NULL;
+	}
 }
 
 int hwbp_gd_open(struct hwbp_bk *b)

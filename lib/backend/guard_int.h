@@ -30,10 +30,11 @@
  * The thread control block the kernel writes (clear_child_tid: the tid
  * word of glibc's struct pthread, cleared at thread exit) sits at the
  * thread pointer: above it on x86-64 (TLS variant II), below it on arm64
- * and LoongArch (variant I). GD_TCB_BYTES is more than glibc's and musl's
- * struct pthread; the rseq area is given exactly by the kernel.
+ * and LoongArch (variant I). GD_TCB_BYTES is more than glibc's struct
+ * pthread (2304 bytes in 2.36 on x86-64) and musl's; the rseq area is
+ * given exactly by the kernel.
  */
-#define GD_TCB_BYTES 4096u
+#define GD_TCB_BYTES 2560u
 #if defined(__x86_64__)
 #define GD_TCB_BELOW 0u
 #else

@@ -464,14 +464,15 @@ proc_ok "after watching the mapped page"
 
 # Detach: --duration, then SIGINT; every protection restored.
 # perms_of ADDR: the permissions of the sleeping process's mapping holding ADDR.
+# (in bash: a python start per look is too slow in the x86 lane's TCG)
 perms_of() {
-	"$PY" -c '
-import sys
-a = int(sys.argv[1], 16)
-for l in open(sys.argv[2]):
-    lo, hi = (int(x, 16) for x in l.split()[0].split("-"))
-    if lo <= a < hi:
-        print(l.split()[1])' "$1" "/proc/$sleep_pid/maps" 2>/dev/null
+	local a=$(($1)) range perms rest
+	while read -r range perms rest; do
+		if (( 16#${range%-*} <= a && a < 16#${range#*-} )); then
+			echo "$perms"
+			return
+		fi
+	done <"/proc/$sleep_pid/maps" 2>/dev/null
 }
 # wait_guarded HWBP-PID: until ADDR's page is guarded (r--p) or hwbp ended.
 wait_guarded() {
