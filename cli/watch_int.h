@@ -54,6 +54,7 @@ struct watch {
 	char fallback[400];		/* "perf refused ...: using ptrace", said
 					 * once the run is sure to go on */
 	char picked[300];		/* why auto picked guard, short */
+	bool no_guard;			/* ... and this libhwbp had none */
 	bool count_only;		/* stat -q: the kernel's counters, no records */
 	int pidfd;			/* count_only: readable when the target ends */
 	bool exited;			/* the target's end was seen */
@@ -194,7 +195,8 @@ void watch_batch_flush(struct watch *w, uint64_t before);
  * watch_session_open() - open the session on the target with w->backend:
  * auto means perf where the kernel allows it, else ptrace, said in
  * w->fallback
- * Return: 0, or a negative errno after reporting the error.
+ * Return: 0, or a negative errno after reporting the error; -EOPNOTSUPP
+ * unreported when auto picked guard (w->picked) and this libhwbp has none.
  */
 int watch_session_open(struct watch *w);
 
