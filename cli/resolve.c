@@ -157,6 +157,7 @@ int watch_arm(struct watch *w, bool *pending)
 		}
 		HWBP_OPTS(hwbp_point_opts, wo, .label = ws->sp.text, .user = ws);
 		/* guard protects pages of data: it has no way to break on code */
+		watch_log_forget();
 		if (w->guard && ws->arm == HWBP_EXEC)
 			err = -EOPNOTSUPP;
 		else
@@ -169,6 +170,7 @@ int watch_arm(struct watch *w, bool *pending)
 			return err;
 		}
 	}
+	watch_log_forget();
 	err = hwbp_session_apply(w->s);
 	if (err == -ENOSPC) {
 		HWBP_OPTS(hwbp_need, nd);

@@ -116,6 +116,12 @@ const char *watch_log_last(void)
 	return watch_log_error[0] ? watch_log_error : NULL;
 }
 
+/* See watch_int.h. */
+void watch_log_forget(void)
+{
+	watch_log_error[0] = '\0';
+}
+
 static void watch_log(enum hwbp_log_level level, const char *msg, void *arg)
 {
 	(void)arg;

@@ -131,8 +131,10 @@ int watch_arm(struct watch *w, bool *pending);
  */
 bool watch_slots_over(struct watch *w, char *why, size_t len);
 
-/* The library's last error line (its reason for a refusal), or NULL. */
+/* The library's last error line (its reason for a refusal) since
+ * watch_log_forget(), or NULL. */
 const char *watch_log_last(void);
+void watch_log_forget(void);
 
 /* --- explain.c: what a hit did --------------------------------------------- */
 
