@@ -120,8 +120,6 @@ static const char *arm_why(const struct watch *w, const struct watch_spec *ws, i
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "no instruction starts there";
-	if (err == -EOPNOTSUPP && w->guard && ws->arm == HWBP_EXEC)
-		return "the guard backend cannot break on code";
 	/* guard refuses memory the kernel writes itself, and says which */
 	if (err == -EINVAL && w->guard && watch_log_last())
 		return watch_log_last();
@@ -132,8 +130,6 @@ static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, 
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "instructions are 4-byte aligned: give a multiple of 4";
-	if (err == -EOPNOTSUPP && w->guard && ws->arm == HWBP_EXEC)
-		return "use --backend perf or ptrace for x: SPECs";
 	if (err == -EINVAL && w->guard)
 		return "the guard backend cannot protect memory the kernel writes itself (stacks, "
 		       "thread control blocks, shared mappings): use --backend perf or ptrace";
@@ -156,12 +152,8 @@ int watch_arm(struct watch *w, bool *pending)
 			continue;
 		}
 		HWBP_OPTS(hwbp_point_opts, wo, .label = ws->sp.text, .user = ws);
-		/* guard protects pages of data: it has no way to break on code */
 		watch_log_forget();
-		if (w->guard && ws->arm == HWBP_EXEC)
-			err = -EOPNOTSUPP;
-		else
-			err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
 		w->armed |= !err;
 		if (err) {
 			cli_error_spec(ws->sp.text, arm_hint(w, ws, err),
@@ -255,6 +247,7 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 	unsigned int nnames = 0;
 	bool shared = w->arch == HWBP_ARCH_X86_64;
 	uint64_t nwatch = (uint64_t)__builtin_popcount(pool.watch);
+	uint64_t nbreak = (uint64_t)__builtin_popcount(pool.brk);
 	char names[300] = "";
 
 	set.n = 0;
@@ -267,8 +260,6 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 
 		if (!ws->resolved)
 			continue;
-		if (ws->arm == HWBP_EXEC)
-			return false;
 		/* Every slot the architecture has, so that the count is the
 		 * request's own, not what is left of a pool. */
 		err = hwbp_arch_plan(w->arch, ws->loc.addr, ws->loc.len, ws->arm, &all, &plan);
@@ -294,12 +285,14 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 		return false;
 	/* The architecture's usual counts are exact on x86-64; arm64 and
 	 * LoongArch CPUs have from 2 to 16 of each: ask the kernel. */
-	if (!shared && need_watch > 2) {
+	if (!shared && (need_watch > 2 || need_break > 2)) {
 		HWBP_OPTS(hwbp_host_info, hi);
 
 		if (!hwbp_host_probe(&hi) && hi.arch == w->arch) {
 			if (hi.nwatch >= 0)
 				nwatch = (uint64_t)hi.nwatch;
+			if (hi.nbreak >= 0)
+				nbreak = (uint64_t)hi.nbreak;
 		}
 	}
 	if (shared && need_watch + need_break > nwatch) {
@@ -309,8 +302,12 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 	}
 	if (!shared && need_watch > nwatch) {
 		snprintf(why, len, "%s need%s %" PRIu64 " watchpoint registers, the CPU has %" PRIu64,
-			 names,
-			 nnames == 1 ? "s" : "", need_watch, nwatch);
+			 names, nnames == 1 ? "s" : "", need_watch, nwatch);
+		return true;
+	}
+	if (!shared && need_break > nbreak) {
+		snprintf(why, len, "%s need%s %" PRIu64 " breakpoint registers, the CPU has %" PRIu64,
+			 names, nnames == 1 ? "s" : "", need_break, nbreak);
 		return true;
 	}
 	return false;

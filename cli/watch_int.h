@@ -124,10 +124,9 @@ int watch_sym_open(struct watch *w);
 int watch_arm(struct watch *w, bool *pending);
 
 /*
- * watch_slots_over() - whether the resolved data SPECs together need more
- * debug registers than this CPU has (identical slots counted once); if so,
- * one line saying so in WHY ("w:s64 needs 8 debug registers, the CPU has
- * 4"). Execute SPECs count as fitting: the guard backend cannot take them.
+ * watch_slots_over() - whether the resolved SPECs together need more debug
+ * registers than this CPU has (identical slots counted once); if so, one
+ * line saying so in WHY ("w:s64 needs 8 debug registers, the CPU has 4").
  */
 bool watch_slots_over(struct watch *w, char *why, size_t len);
 

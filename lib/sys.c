@@ -71,6 +71,24 @@ static ssize_t sys_read(int fd, void *buf, size_t n)
 	return HWBP_SYS_RET(read(fd, buf, n));
 }
 
+static int sys_open_mem(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	return (int)HWBP_SYS_RET(open(path, O_RDWR | O_CLOEXEC));
+}
+
+static ssize_t sys_pread(int fd, void *buf, size_t n, uint64_t off)
+{
+	return HWBP_SYS_RET(pread(fd, buf, n, (off_t)off));
+}
+
+static ssize_t sys_pwrite(int fd, const void *buf, size_t n, uint64_t off)
+{
+	return HWBP_SYS_RET(pwrite(fd, buf, n, (off_t)off));
+}
+
 static int sys_close(int fd)
 {
 	return (int)HWBP_SYS_RET(close(fd));
@@ -238,6 +256,9 @@ static int sys_sigtimedwait(const void *set, void *info, const struct timespec *
 	.mmap = sys_mmap,	\
 	.munmap = sys_munmap,	\
 	.read = sys_read,	\
+	.open_mem = sys_open_mem,	\
+	.pread = sys_pread,	\
+	.pwrite = sys_pwrite,	\
 	.close = sys_close,	\
 	.read_file = sys_read_file,	\
 	.list_tasks = sys_list_tasks,	\

@@ -49,6 +49,9 @@ struct timespec;
  * @fcntl:          fcntl(2) with an integer or pointer argument
  * @sigtimedwait:   rt_sigtimedwait(2) on the signals in SET (a sigset_t);
  *                  the signal taken, -EAGAIN when none is pending by TS
+ * @open_mem:       open /proc/PID/mem read/write, close-on-exec: a descriptor
+ * @pread, @pwrite: pread(2), pwrite(2) (on /proc/PID/mem they ignore the
+ *                  target's page protections, as ptrace does)
  */
 struct hwbp_sys {
 	int (*perf_event_open)(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
@@ -76,6 +79,9 @@ struct hwbp_sys {
 	int (*thread_sigmask)(int how, const sigset_t *set, sigset_t *old);
 	int (*fcntl)(int fd, int cmd, unsigned long arg);
 	int (*sigtimedwait)(const void *set, void *info, const struct timespec *ts);
+	int (*open_mem)(pid_t pid);
+	ssize_t (*pread)(int fd, void *buf, size_t n, uint64_t off);
+	ssize_t (*pwrite)(int fd, const void *buf, size_t n, uint64_t off);
 };
 
 /* The table in use; starts as hwbp_sys_real. */

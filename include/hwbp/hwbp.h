@@ -466,9 +466,12 @@ enum hwbp_backend_kind {
  * It traces the target as the ptrace backend does, and every rule above
  * holds, except that nothing is written to a debug register:
  *   - the watched pages are protected in the target (PROT_READ for
- *     HWBP_WRITE, PROT_NONE for HWBP_READ and HWBP_RW); execute points are
- *     refused (-EOPNOTSUPP). A point is one slot of its whole length: any
- *     length, any alignment, any number of points, sharing pages or not;
+ *     HWBP_WRITE, PROT_NONE for HWBP_READ and HWBP_RW); an execute
+ *     point is a software breakpoint instruction (int3, BRK #0, BREAK 0)
+ *     planted at its address and stepped over with every other thread of
+ *     the process held (two within 8 bytes of each other: -EBUSY). A point
+ *     is one slot of its whole length: any length, any alignment, any
+ *     number of points, sharing pages or not;
  *   - a fault inside a point is a hit, taken before the access: @ip is the
  *     accessing instruction itself (on every arch), @old is read before and
  *     @value after the access; @addr/@len are the bytes of the point the

@@ -63,6 +63,7 @@
 #include "arch/arch.h"
 #include "backend/backend.h"
 #include "backend/hwdebug.h"
+#include "backend/ptrace_int.h"
 #include "backend/tracee.h"
 #include "log.h"
 #include "tally.h"
@@ -74,64 +75,6 @@
 #endif
 
 #define PT_WAIT_SLICE_MS 50	/* longest sigtimedwait() before re-asking */
-
-/* A slot as this backend holds it; slot.index is the hardware slot. */
-struct hwbp_bk_slot {
-	struct hwbp_slot slot;
-	bool enabled;
-	void *cookie;
-	uint64_t hits;
-	struct hwbp_tally tids;
-	uint64_t shadow;		/* the bytes as last seen (x86: old value) */
-	bool shadow_ok;
-};
-
-/* One traced thread. */
-struct pt_task {
-	pid_t tid;
-	pid_t pid;			/* its process */
-	bool stopped;			/* in a ptrace-stop that hwbp holds */
-	bool hold;			/* stay stopped until the next poll */
-	bool listen;			/* in group-stop: resume with PTRACE_LISTEN */
-	bool fresh;			/* attached, first stop not seen yet */
-	bool dying;			/* lost to another thread's exec */
-	bool stepping;			/* single-stepping over a trapped access */
-	bool unstoppable;		/* PTRACE_INTERRUPT refused it (not seized) */
-	uint64_t armed_gen;		/* b->gen its registers hold; 0: none */
-	int sig;			/* signal to pass on when it resumes */
-	/* the hit taken before the step (arm64, LoongArch) */
-	struct hwbp_bk_slot *step_bs;
-	struct hwbp_hit step_hit;
-};
-
-/* A hit or notification waiting for hwbp_session_poll(). */
-struct pt_event {
-	bool is_hit;
-	struct hwbp_bk_slot *bs;
-	struct hwbp_hit hit;
-	uint64_t regs[40];
-	void *stack;
-	struct hwbp_notify note;
-	char comm[32];
-};
-
-struct hwbp_bk {
-	struct hwbp_backend_host host;	/* where hits and notifications go */
-	struct hwbp_session_opts o;
-	enum hwbp_arch arch;
-	unsigned int nwatch, nbrk;	/* hardware slots */
-	bool shared;
-	unsigned int brk_first;		/* lowest breakpoint slot hwbp may use */
-	struct hwbp_bk_slot *watch[HWBP_SLOTS_MAX];
-	struct hwbp_bk_slot *brk[HWBP_SLOTS_MAX];
-	uint64_t gen;			/* bumped on every change of the slots */
-	bool used_brk;			/* breakpoint regset ever written */
-	struct pt_task *tasks;
-	size_t ntasks, cap;
-	struct pt_event *q;
-	size_t qhead, qlen, qcap;
-	unsigned long options;		/* PTRACE_O_* */
-};
 
 static long pt(int req, pid_t tid, uint64_t addr, void *data)
 {
@@ -149,7 +92,7 @@ static uint64_t now_ns(void)
 /* --------------------------------------------------------------------- */
 /* Tasks and the event queue                                             */
 
-static struct pt_task *task_find(struct hwbp_bk *b, pid_t tid)
+struct pt_task *hwbp_pt_task_find(struct hwbp_bk *b, pid_t tid)
 {
 	for (size_t i = 0; i < b->ntasks; i++)
 		if (b->tasks[i].tid == tid)
@@ -174,7 +117,7 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
 
 static struct pt_task *task_add(struct hwbp_bk *b, pid_t tid, pid_t pid)
 {
-	struct pt_task *t = task_find(b, tid);
+	struct pt_task *t = hwbp_pt_task_find(b, tid);
 
 	if (t)
 		return t;
@@ -193,6 +136,8 @@ static void task_del(struct hwbp_bk *b, struct pt_task *t)
 {
 	size_t i = (size_t)(t - b->tasks);
 
+	if (b->g)
+		hwbp_gd_task_gone(b, t);
 	memmove(&b->tasks[i], &b->tasks[i + 1], (b->ntasks - i - 1) * sizeof(*t));
 	b->ntasks--;
 }
@@ -351,7 +296,7 @@ static int task_arm(struct hwbp_bk *b, struct pt_task *t)
 	struct hwbp_regs r;
 	int err;
 
-	if (t->armed_gen == b->gen && !t->stepping)
+	if (b->g || (t->armed_gen == b->gen && !t->stepping))
 		return 0;
 	err = regs_build(b, t->stepping, &r);
 	if (!err)
@@ -485,7 +430,7 @@ static void sample_stack(struct hwbp_bk *b, pid_t tid, uint64_t sp, struct pt_ev
 /* Stops                                                                 */
 
 /* Queue a hit of BS by T (stopped), with values known or not. */
-static void queue_hit(struct hwbp_bk *b, struct pt_task *t, struct hwbp_bk_slot *bs,
+void hwbp_pt_queue_hit(struct hwbp_bk *b, struct pt_task *t, struct hwbp_bk_slot *bs,
 		      const struct hwbp_hit *h)
 {
 	struct pt_event *e;
@@ -564,7 +509,7 @@ static uint64_t task_pc(pid_t tid)
 }
 #endif
 
-static void hit_init(struct pt_task *t, struct hwbp_hit *h, uint64_t ip)
+void hwbp_pt_hit_init(struct pt_task *t, struct hwbp_hit *h, uint64_t ip)
 {
 	memset(h, 0, sizeof(*h));
 	h->pid = t->pid;
@@ -589,7 +534,7 @@ static void on_hwbkpt(struct hwbp_bk *b, struct pt_task *t, const siginfo_t *si)
 
 		if (!(dr6 & (1u << i)) || !bs || !bs->enabled)
 			continue;
-		hit_init(t, &h, (uint64_t)(uintptr_t)si->si_addr);
+		hwbp_pt_hit_init(t, &h, (uint64_t)(uintptr_t)si->si_addr);
 		if (bs->slot.type == HWBP_SLOT_WATCH && bs->shadow_ok) {
 			uint64_t v;
 
@@ -602,7 +547,7 @@ static void on_hwbkpt(struct hwbp_bk *b, struct pt_task *t, const siginfo_t *si)
 		} else {
 			shadow_read(bs, t->tid);
 		}
-		queue_hit(b, t, bs, &h);
+		hwbp_pt_queue_hit(b, t, bs, &h);
 	}
 #else
 	uint64_t a = (uint64_t)(uintptr_t)si->si_addr;
@@ -614,7 +559,7 @@ static void on_hwbkpt(struct hwbp_bk *b, struct pt_task *t, const siginfo_t *si)
 	if (!bs)
 		return;
 	/* Trap before the access: old bytes now, new ones after the step. */
-	hit_init(t, &t->step_hit, bs->slot.type == HWBP_SLOT_BREAK ? a : task_pc(t->tid));
+	hwbp_pt_hit_init(t, &t->step_hit, bs->slot.type == HWBP_SLOT_BREAK ? a : task_pc(t->tid));
 	t->step_hit.addr = bs->slot.addr;
 	t->step_hit.len = bs->slot.len;
 	t->step_hit.access = bs->slot.access;
@@ -646,7 +591,7 @@ static void on_step_done(struct hwbp_bk *b, struct pt_task *t)
 	} else {
 		t->step_hit.nvalue = 0;
 	}
-	queue_hit(b, t, bs, &t->step_hit);
+	hwbp_pt_queue_hit(b, t, bs, &t->step_hit);
 }
 
 /* An exec by T's process: other threads are gone, the registers cleared. */
@@ -692,11 +637,15 @@ static struct pt_task *on_status(struct hwbp_bk *b, struct pt_task *t, int statu
 		unsigned long msg = 0;
 		pid_t pid = t->pid, tid = t->tid;
 
-		if (!pt(PTRACE_GETEVENTMSG, tid, 0, &msg) && msg) {
+		if (!pt(PTRACE_GETEVENTMSG, tid, 0, &msg) && msg && b->g &&
+		    ev != PTRACE_EVENT_CLONE &&
+		    hwbp_gd_fork(b, t, (pid_t)msg, ev == PTRACE_EVENT_VFORK))
+			return hwbp_pt_task_find(b, tid);
+		if (msg) {
 			struct pt_task *n = task_add(b, (pid_t)msg,
 						     ev == PTRACE_EVENT_CLONE ? pid : (pid_t)msg);
 
-			t = task_find(b, tid);	/* task_add() may move it */
+			t = hwbp_pt_task_find(b, tid);	/* task_add() may move it */
 			if (n && n != t && !n->stopped)
 				n->fresh = true;
 		}
@@ -704,7 +653,20 @@ static struct pt_task *on_status(struct hwbp_bk *b, struct pt_task *t, int statu
 	}
 	if (ev == PTRACE_EVENT_EXEC) {
 		on_exec(b, t);
+		if (b->g)
+			hwbp_gd_exec(b, t->pid);
 		return t;
+	}
+	if (b->g) {
+		siginfo_t si;
+		bool have = false;
+
+		if (sig != (SIGTRAP | 0x80)) {
+			memset(&si, 0, sizeof(si));
+			have = !pt(PTRACE_GETSIGINFO, t->tid, 0, &si);
+		}
+		if (hwbp_gd_stop(b, &t, sig, have ? &si : NULL))
+			return t;
 	}
 	if (sig == SIGTRAP) {
 		siginfo_t si;
@@ -727,12 +689,12 @@ static struct pt_task *on_status(struct hwbp_bk *b, struct pt_task *t, int statu
 }
 
 /* Restart T if it is stopped and nothing holds it. */
-static int task_resume(struct hwbp_bk *b, struct pt_task *t)
+int hwbp_pt_task_resume(struct hwbp_bk *b, struct pt_task *t)
 {
 	long err;
 	int sig;
 
-	if (!t->stopped || t->hold || t->dying)
+	if (!t->stopped || t->hold || t->dying || (b->g && hwbp_gd_held(b, t)))
 		return 0;
 	err = task_arm(b, t);
 	if (err && err != -ESRCH)
@@ -743,6 +705,8 @@ static int task_resume(struct hwbp_bk *b, struct pt_task *t)
 		err = pt(PTRACE_SINGLESTEP, t->tid, 0, NULL);
 	else if (t->listen)
 		err = pt(PTRACE_LISTEN, t->tid, 0, NULL);
+	else if (b->g && hwbp_gd_trace_syscalls(b, t))
+		err = pt(PTRACE_SYSCALL, t->tid, 0, (void *)(uintptr_t)sig);
 	else
 		err = pt(PTRACE_CONT, t->tid, 0, (void *)(uintptr_t)sig);
 	if (err)
@@ -755,7 +719,7 @@ static int task_resume(struct hwbp_bk *b, struct pt_task *t)
 }
 
 /* Wait (blocking) for T's next stop or its end. Return: T or NULL. */
-static struct pt_task *task_wait(struct hwbp_bk *b, struct pt_task *t)
+struct pt_task *hwbp_pt_task_wait(struct hwbp_bk *b, struct pt_task *t)
 {
 	int status;
 	pid_t tid = t->tid, r;
@@ -776,7 +740,7 @@ static struct pt_task *task_wait(struct hwbp_bk *b, struct pt_task *t)
  * Stop every running thread (held threads are stopped already), so that
  * its registers can be written. Events seen on the way are taken as usual.
  */
-static void stop_all(struct hwbp_bk *b)
+void hwbp_pt_stop_all(struct hwbp_bk *b)
 {
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
@@ -800,16 +764,19 @@ static void stop_all(struct hwbp_bk *b)
 			i++;
 			continue;
 		}
-		if (task_wait(b, t))
+		/* Again: the guard backend may have let it go meanwhile. */
+		if (b->g && !t->fresh)
+			pt(PTRACE_INTERRUPT, t->tid, 0, NULL);
+		if (hwbp_pt_task_wait(b, t))
 			continue;	/* look again: it may have stopped now */
 		/* gone: the next task moved into slot i */
 	}
 }
 
-static void resume_all(struct hwbp_bk *b)
+void hwbp_pt_resume_all(struct hwbp_bk *b)
 {
 	for (size_t i = 0; i < b->ntasks; i++)
-		task_resume(b, &b->tasks[i]);
+		hwbp_pt_task_resume(b, &b->tasks[i]);
 }
 
 /*
@@ -836,7 +803,7 @@ static void flush_traps(struct hwbp_bk *b)
 		t->sig = 0;
 		t->stopped = false;
 		rounds++;
-		t = task_wait(b, t);
+		t = hwbp_pt_task_wait(b, t);
 		if (!t) {
 			rounds = 0;	/* gone: the next task moved into slot i */
 		} else if (!t->stopped) {
@@ -852,10 +819,11 @@ static void flush_traps(struct hwbp_bk *b)
  * matched against the slots as they were when it fired: call before
  * changing the slots.
  */
-static void quiesce(struct hwbp_bk *b)
+void hwbp_pt_quiesce(struct hwbp_bk *b)
 {
-	stop_all(b);
-	flush_traps(b);
+	hwbp_pt_stop_all(b);
+	if (!b->g)
+		flush_traps(b);
 }
 
 /*
@@ -885,9 +853,9 @@ static int sync_all(struct hwbp_bk *b)
 {
 	int err;
 
-	quiesce(b);
+	hwbp_pt_quiesce(b);
 	err = arm_stopped(b);
-	resume_all(b);
+	hwbp_pt_resume_all(b);
 	return err;
 }
 
@@ -917,7 +885,7 @@ static int scan(struct hwbp_bk *b)
 		t = on_status(b, t, status);
 		if (!t)
 			continue;
-		task_resume(b, t);
+		hwbp_pt_task_resume(b, t);
 		i++;
 	}
 	return got;
@@ -930,14 +898,16 @@ static void detach_all(struct hwbp_bk *b)
 {
 	struct hwbp_regs none;
 
-	quiesce(b);
+	hwbp_pt_quiesce(b);
+	if (b->g)
+		hwbp_gd_detach(b);
 	regs_build(b, true, &none);
 	for (size_t i = 0; i < b->ntasks; i++) {
 		struct pt_task *t = &b->tasks[i];
 
 		if (t->dying)
 			continue;
-		if (t->armed_gen || t->stepping || b->gen)
+		if (!b->g && (t->armed_gen || t->stepping || b->gen))
 			regs_write(b, t->tid, &none);
 		pt(PTRACE_DETACH, t->tid, 0, (void *)(uintptr_t)t->sig);
 	}
@@ -983,7 +953,7 @@ static int seize_all(struct hwbp_bk *b, pid_t pid)
 		}
 		more = false;
 		for (ssize_t i = 0; i < n && !err; i++) {
-			if (task_find(b, tids[i]))
+			if (hwbp_pt_task_find(b, tids[i]))
 				continue;
 			err = (int)pt(PTRACE_SEIZE, tids[i], 0, (void *)(uintptr_t)b->options);
 			if (err == -ESRCH) {
@@ -1001,8 +971,8 @@ static int seize_all(struct hwbp_bk *b, pid_t pid)
 	return b->ntasks ? 0 : -ESRCH;
 }
 
-static int pt_open(const struct hwbp_session_opts *opts, const struct hwbp_backend_host *host,
-		   struct hwbp_bk **out)
+int hwbp_pt_open_as(const struct hwbp_session_opts *opts, const struct hwbp_backend_host *host,
+		    bool guard, struct hwbp_bk **out)
 {
 	struct hwbp_bk *b;
 	pid_t *tids = NULL;
@@ -1024,8 +994,11 @@ static int pt_open(const struct hwbp_session_opts *opts, const struct hwbp_backe
 	b->options = PTRACE_O_TRACEEXEC;
 	if (opts->target == HWBP_TARGET_PID)
 		b->options |= PTRACE_O_TRACECLONE;
-	if (opts->follow_fork)
+	/* The guard backend cleans children it does not follow. */
+	if (opts->follow_fork || guard)
 		b->options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	if (guard)
+		b->options |= PTRACE_O_TRACESYSGOOD;
 	b->shared = hwbp_planner_shared(b->arch);
 #if defined(__x86_64__)
 	b->nwatch = b->nbrk = 4;
@@ -1075,23 +1048,33 @@ static int pt_open(const struct hwbp_session_opts *opts, const struct hwbp_backe
 #if defined(__aarch64__) || defined(__loongarch64)
 	if (!err) {
 		/* Slot counts from dbg_info, read in a stopped thread. */
-		stop_all(b);
+		hwbp_pt_stop_all(b);
 		err = b->ntasks ? dbg_counts(b, b->tasks[0].tid) : -ESRCH;
-		resume_all(b);
+		hwbp_pt_resume_all(b);
 	}
 #endif
 #if defined(__loongarch64)
 	/* PTRACE_SINGLESTEP takes instruction slot 0. */
 	b->brk_first = 1;
 #endif
+	if (!err && guard)
+		err = hwbp_gd_open(b);
 	if (err) {
 		detach_all(b);
+		if (b->g)
+			hwbp_gd_free(b);
 		free(b->tasks);
 		free(b);
 		return err;
 	}
 	*out = b;
 	return 0;
+}
+
+static int pt_open(const struct hwbp_session_opts *opts, const struct hwbp_backend_host *host,
+		   struct hwbp_bk **out)
+{
+	return hwbp_pt_open_as(opts, host, false, out);
 }
 
 static void queue_free(struct hwbp_bk *b)
@@ -1103,11 +1086,13 @@ static void queue_free(struct hwbp_bk *b)
 	b->qhead = b->qlen = b->qcap = 0;
 }
 
-static void pt_close(struct hwbp_bk *b)
+void hwbp_pt_close(struct hwbp_bk *b)
 {
 	if (!b)
 		return;
 	detach_all(b);
+	if (b->g)
+		hwbp_gd_free(b);
 	for (unsigned int i = 0; i < HWBP_SLOTS_MAX; i++) {
 		struct hwbp_bk_slot *bs[2] = { b->watch[i], b->brk[i] };
 
@@ -1177,7 +1162,7 @@ static int pt_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 	bs->slot.index = idx;
 	bs->enabled = enabled;
 	bs->cookie = cookie;
-	quiesce(b);
+	hwbp_pt_quiesce(b);
 	*row(b, slot->type, idx) = bs;
 	if (slot->type == HWBP_SLOT_BREAK && !b->shared)
 		b->used_brk = true;
@@ -1191,7 +1176,7 @@ static int pt_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 		free(bs);
 		return err;
 	}
-	resume_all(b);
+	hwbp_pt_resume_all(b);
 	*out = bs;
 	return 0;
 }
@@ -1204,7 +1189,7 @@ static int pt_modify(struct hwbp_bk *b, struct hwbp_bk_slot *bs, const struct hw
 
 	if (slot->type != bs->slot.type)
 		return -EOPNOTSUPP;
-	quiesce(b);
+	hwbp_pt_quiesce(b);
 	old = *bs;
 	bs->slot = *slot;
 	bs->slot.index = old.slot.index;
@@ -1223,12 +1208,12 @@ static int pt_modify(struct hwbp_bk *b, struct hwbp_bk_slot *bs, const struct hw
 		sync_all(b);
 		return err;
 	}
-	resume_all(b);
+	hwbp_pt_resume_all(b);
 	return 0;
 }
 
 /* Drop queued hits of BS (it is going away). */
-static void queue_forget(struct hwbp_bk *b, const struct hwbp_bk_slot *bs)
+void hwbp_pt_queue_forget(struct hwbp_bk *b, const struct hwbp_bk_slot *bs)
 {
 	for (size_t i = b->qhead; i < b->qlen; i++) {
 		if (b->q[i].is_hit && b->q[i].bs == bs) {
@@ -1244,9 +1229,9 @@ static void queue_forget(struct hwbp_bk *b, const struct hwbp_bk_slot *bs)
 
 static void pt_remove(struct hwbp_bk *b, struct hwbp_bk_slot *bs)
 {
-	quiesce(b);
+	hwbp_pt_quiesce(b);
 	*row(b, bs->slot.type, bs->slot.index) = NULL;
-	queue_forget(b, bs);
+	hwbp_pt_queue_forget(b, bs);
 	b->gen++;
 	sync_all(b);
 	hwbp_tally_free(&bs->tids);
@@ -1259,7 +1244,7 @@ static int pt_enable(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 
 	if (bs->enabled == on)
 		return 0;
-	quiesce(b);
+	hwbp_pt_quiesce(b);
 	bs->enabled = on;
 	b->gen++;
 	err = sync_all(b);
@@ -1273,14 +1258,14 @@ static int pt_enable(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 
 /* Counts as of the last poll: reading one must not take new stops, or the
  * core's before/after readings around a change would disagree. */
-static int pt_count(struct hwbp_bk *b, struct hwbp_bk_slot *bs, uint64_t *hits)
+int hwbp_pt_count(struct hwbp_bk *b, struct hwbp_bk_slot *bs, uint64_t *hits)
 {
 	(void)b;
 	*hits = bs->hits;
 	return 0;
 }
 
-static int pt_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_tally *t)
+int hwbp_pt_threads(struct hwbp_bk *b, struct hwbp_bk_slot *bs, struct hwbp_tally *t)
 {
 	(void)b;
 	return hwbp_tally_merge(t, &bs->tids, 1);
@@ -1299,7 +1284,7 @@ static int pt_free_slots(struct hwbp_bk *b, unsigned int *watch, unsigned int *b
 	return 0;
 }
 
-static int pt_fd(struct hwbp_bk *b)
+int hwbp_pt_fd(struct hwbp_bk *b)
 {
 	(void)b;
 	return -EINVAL;
@@ -1325,7 +1310,7 @@ static int deliver(struct hwbp_bk *b)
 	return 0;
 }
 
-static int pt_poll(struct hwbp_bk *b, int timeout_ms)
+int hwbp_pt_poll(struct hwbp_bk *b, int timeout_ms)
 {
 	sigset_t chld, old;
 	uint64_t end = timeout_ms > 0 ? now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
@@ -1335,7 +1320,7 @@ static int pt_poll(struct hwbp_bk *b, int timeout_ms)
 	for (size_t i = 0; i < b->ntasks; i++) {
 		if (b->tasks[i].hold) {
 			b->tasks[i].hold = false;
-			task_resume(b, &b->tasks[i]);
+			hwbp_pt_task_resume(b, &b->tasks[i]);
 		}
 	}
 	if (b->qhead < b->qlen) {
@@ -1375,7 +1360,7 @@ static int pt_poll(struct hwbp_bk *b, int timeout_ms)
 	return err;
 }
 
-static int pt_lost(struct hwbp_bk *b, uint64_t *lost)
+int hwbp_pt_lost(struct hwbp_bk *b, uint64_t *lost)
 {
 	(void)b;
 	*lost = 0;
@@ -1386,16 +1371,16 @@ const struct hwbp_backend hwbp_ptrace_backend = {
 	.name = "ptrace",
 	.kind = HWBP_BACKEND_PTRACE,
 	.open = pt_open,
-	.close = pt_close,
+	.close = hwbp_pt_close,
 	.capacity = pt_capacity,
 	.install = pt_install,
 	.modify = pt_modify,
 	.remove = pt_remove,
 	.enable = pt_enable,
-	.count = pt_count,
-	.threads = pt_threads,
+	.count = hwbp_pt_count,
+	.threads = hwbp_pt_threads,
 	.free_slots = pt_free_slots,
-	.fd = pt_fd,
-	.poll = pt_poll,
-	.lost = pt_lost,
+	.fd = hwbp_pt_fd,
+	.poll = hwbp_pt_poll,
+	.lost = hwbp_pt_lost,
 };

@@ -135,6 +135,44 @@ static void runs_free(struct runs *rs)
 	*rs = (struct runs){ 0 };
 }
 
+/* A copy of RS into *OUT, with room for exactly its runs. */
+static int runs_clone(const struct runs *rs, struct runs *out)
+{
+	*out = (struct runs){ 0 };
+	if (!rs->n)
+		return 0;
+	out->v = malloc(rs->n * sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	memcpy(out->v, rs->v, rs->n * sizeof(*out->v));
+	out->n = out->cap = rs->n;
+	return 0;
+}
+
+/* RS without the pages [LO, HI), into *OUT: runs there are cut at LO and HI. */
+static int runs_cut(const struct runs *rs, uint64_t lo, uint64_t hi, struct runs *out)
+{
+	int err = 0;
+
+	*out = (struct runs){ 0 };
+	for (size_t i = 0; i < rs->n && !err; i++) {
+		const struct hwbp_guard_run *r = &rs->v[i];
+		uint64_t end = run_end(r);
+
+		if (end <= lo || hi <= r->addr) {
+			err = runs_push(out, r->addr, r->len, r->orig, r->prot);
+			continue;
+		}
+		if (r->addr < lo)
+			err = runs_push(out, r->addr, lo - r->addr, r->orig, r->prot);
+		if (!err && hi < end)
+			err = runs_push(out, hi, end - hi, r->orig, r->prot);
+	}
+	if (err)
+		runs_free(out);
+	return err;
+}
+
 /* Index of the first run that ends after ADDR (RS->n if none). */
 static size_t runs_lower(const struct runs *rs, uint64_t addr)
 {
@@ -461,6 +499,92 @@ static int update_want(struct hwbp_guard_set *set, const struct hwbp_guard_maps 
 	return 0;
 }
 
+/* --- maps -------------------------------------------------------------------- */
+
+/*
+ * A copy of MAPS (NULL gives NULL). Each name points into MAPS->names,
+ * and names shared after a split stay shared: the storage is copied up to
+ * the end of its last name used, and each name keeps its offset in it.
+ */
+static int maps_clone(const struct hwbp_guard_maps *maps, struct hwbp_guard_maps **out)
+{
+	struct hwbp_guard_maps *copy;
+	size_t size = 1;	/* at least one NUL: every name has one */
+
+	*out = NULL;
+	if (!maps)
+		return 0;
+	for (size_t i = 0; i < maps->n; i++) {
+		const char *name = maps->map[i].name;
+		size_t end = (size_t)(name - maps->names) + strlen(name) + 1;
+
+		if (end > size)
+			size = end;
+	}
+	copy = calloc(1, sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	if (maps->n) {
+		copy->map = malloc(maps->n * sizeof(*copy->map));
+		copy->names = malloc(size);
+		if (!copy->map || !copy->names) {
+			hwbp_guard_maps_free(copy);
+			return -ENOMEM;
+		}
+		memcpy(copy->map, maps->map, maps->n * sizeof(*copy->map));
+		memcpy(copy->names, maps->names, size);
+		for (size_t i = 0; i < maps->n; i++)
+			copy->map[i].name = copy->names + (maps->map[i].name - maps->names);
+	}
+	copy->n = maps->n;
+	*out = copy;
+	return 0;
+}
+
+/*
+ * The mappings of MAPS with [LO, HI) set to PROT, into *OUT and *NOUT: a
+ * mapping reaching past LO or HI is split there, as the kernel splits the
+ * vma. Only the mapping holding LO and the one holding HI gain a piece, so
+ * there are at most two more. A file mapping's pieces keep their own file
+ * offset; the kernel shows 0 for anonymous memory, whatever its address.
+ */
+static int maps_reprotect(const struct hwbp_guard_maps *maps, uint64_t lo, uint64_t hi,
+			  unsigned int prot, struct hwbp_guard_map **out, size_t *nout)
+{
+	struct hwbp_guard_map *v = malloc((maps->n + 2) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct hwbp_guard_map *m = &maps->map[i];
+		uint64_t a = m->start > lo ? m->start : lo, b = min_u64(m->end, hi);
+		bool file = m->kind == HWBP_GUARD_FILE;
+
+		if (m->end <= lo || hi <= m->start) {
+			v[n++] = *m;
+			continue;
+		}
+		if (m->start < lo) {
+			v[n] = *m;
+			v[n++].end = lo;
+		}
+		v[n] = *m;
+		v[n].start = a;
+		v[n].end = b;
+		v[n].offset = file ? m->offset + (a - m->start) : m->offset;
+		v[n++].prot = prot;
+		if (hi < m->end) {
+			v[n] = *m;
+			v[n].start = hi;
+			v[n++].offset = file ? m->offset + (hi - m->start) : m->offset;
+		}
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
 /* --- the set ------------------------------------------------------------------ */
 
 /* See plan.h. */
@@ -489,6 +613,51 @@ void hwbp_guard_set_destroy(struct hwbp_guard_set *set)
 	runs_free(&set->want);
 	runs_free(&set->done);
 	free(set);
+}
+
+/* See plan.h. */
+int hwbp_guard_set_clone(const struct hwbp_guard_set *set, struct hwbp_guard_set **out)
+{
+	struct hwbp_guard_set *copy = calloc(1, sizeof(*copy));
+
+	if (!copy)
+		return -ENOMEM;
+	copy->page = set->page;
+	if (maps_clone(set->maps, &copy->maps))
+		goto nomem;
+	if (set->nforbid) {
+		copy->forbid = malloc(set->nforbid * sizeof(*copy->forbid));
+		if (!copy->forbid)
+			goto nomem;
+		memcpy(copy->forbid, set->forbid, set->nforbid * sizeof(*copy->forbid));
+		copy->nforbid = set->nforbid;
+	}
+	if (set->nrange) {
+		copy->range = malloc(set->nrange * sizeof(*copy->range));
+		if (!copy->range)
+			goto nomem;
+		memcpy(copy->range, set->range, set->nrange * sizeof(*copy->range));
+		copy->nrange = copy->caprange = set->nrange;
+	}
+	if (runs_clone(&set->want, &copy->want) || runs_clone(&set->done, &copy->done))
+		goto nomem;
+	*out = copy;
+	return 0;
+nomem:
+	hwbp_guard_set_destroy(copy);
+	return -ENOMEM;
+}
+
+/* See plan.h. */
+uint64_t hwbp_guard_set_page(const struct hwbp_guard_set *set)
+{
+	return set->page;
+}
+
+/* See plan.h. */
+size_t hwbp_guard_set_nranges(const struct hwbp_guard_set *set)
+{
+	return set->nrange;
 }
 
 /* See plan.h. */
@@ -635,6 +804,63 @@ bool hwbp_guard_range_dormant(const struct hwbp_guard_set *set, uint64_t cookie)
 		cur = end;
 	}
 	return true;
+}
+
+/*
+ * Everything is built aside first (the split mappings, the cut committed
+ * runs, and the wanted runs computed from both through a shallow copy of
+ * SET), so that a failed allocation leaves SET as it was.
+ */
+/* See plan.h. */
+int hwbp_guard_set_reprotect(struct hwbp_guard_set *set, uint64_t addr, uint64_t len,
+			     unsigned int prot)
+{
+	const unsigned int known = PROT_READ | PROT_WRITE | PROT_EXEC;
+	struct runs done = { 0 }, want = { 0 };
+	struct hwbp_guard_map *map = NULL;
+	struct hwbp_guard_maps maps = { 0 };
+	struct hwbp_guard_set next;
+	size_t nmap = 0;
+	uint64_t hi;
+	int err;
+
+	if (!len || page_down(set, addr) != addr || (prot & ~known) ||
+	    len > UINT64_MAX - (set->page - 1))
+		return -EINVAL;
+	hi = addr + page_down(set, len + (set->page - 1));
+	if (hi <= addr)
+		return -EINVAL;	/* wraps, or its last page ends the address space */
+	if (set->maps) {
+		err = maps_reprotect(set->maps, addr, hi, prot, &map, &nmap);
+		if (err)
+			return err;
+		maps = *set->maps;
+		maps.map = map;
+		maps.n = nmap;
+	}
+	err = runs_cut(&set->done, addr, hi, &done);
+	if (!err) {
+		next = *set;
+		next.maps = set->maps ? &maps : NULL;
+		next.done = done;
+		err = compute_want(&next, next.maps, &want);
+	}
+	if (err) {
+		free(map);
+		runs_free(&done);
+		runs_free(&want);
+		return err;
+	}
+	if (set->maps) {
+		free(set->maps->map);
+		set->maps->map = map;
+		set->maps->n = nmap;
+	}
+	runs_free(&set->done);
+	set->done = done;
+	runs_free(&set->want);
+	set->want = want;
+	return 0;
 }
 
 static size_t runs_copy(const struct runs *rs, struct hwbp_guard_run *out, size_t max)

@@ -151,6 +151,25 @@ int hwbp_guard_set_create(uint64_t page_size, struct hwbp_guard_set **out);
 void hwbp_guard_set_destroy(struct hwbp_guard_set *set);
 
 /*
+ * hwbp_guard_set_clone() - a copy of SET for a forked child
+ * @out: the copy, freed with hwbp_guard_set_destroy()
+ *
+ * fork() copies the parent's memory with its protections, hwbp's guards
+ * included, so the child starts with the parent's maps, forbid list, ranges
+ * and wanted and committed runs. The copy shares nothing with SET: either
+ * may change without the other.
+ *
+ * Return: 0 or -ENOMEM. @out untouched on failure.
+ */
+int hwbp_guard_set_clone(const struct hwbp_guard_set *set, struct hwbp_guard_set **out);
+
+/* hwbp_guard_set_page() - the page size SET was created with. */
+uint64_t hwbp_guard_set_page(const struct hwbp_guard_set *set);
+
+/* hwbp_guard_set_nranges() - the number of ranges in SET. */
+size_t hwbp_guard_set_nranges(const struct hwbp_guard_set *set);
+
+/*
  * hwbp_guard_set_maps() - give SET the target's mappings
  * @maps: from hwbp_guard_maps_parse(); on success SET owns it (and frees
  *        the previous maps), on failure the caller still does
@@ -158,8 +177,8 @@ void hwbp_guard_set_destroy(struct hwbp_guard_set *set);
  * Pages hwbp has protected (committed runs) keep the original protection
  * recorded when they were first guarded, not the one the new text shows
  * (which is hwbp's own). A target's own mprotect of such a page is for the
- * engine to notice (it sees the system call) and replay here by removing
- * and adding the ranges.
+ * engine to notice (it sees the system call) and replay with
+ * hwbp_guard_set_reprotect().
  *
  * Return: 0; -EINVAL if a mapping is not aligned to the page size, or if a
  * range already in SET would be refused with these maps (WHY names it).
@@ -212,6 +231,35 @@ int hwbp_guard_range_remove(struct hwbp_guard_set *set, uint64_t cookie);
  * only hit after the target's own mprotect. False for an unknown cookie.
  */
 bool hwbp_guard_range_dormant(const struct hwbp_guard_set *set, uint64_t cookie);
+
+/*
+ * hwbp_guard_set_reprotect() - replay the target's own mprotect(ADDR, LEN,
+ * PROT), which succeeded
+ * @addr: page aligned;  @len: 1 or more, rounded up to whole pages
+ * @prot: PROT_READ | PROT_WRITE | PROT_EXEC, as the target asked (the
+ *        engine drops PROT_BTI, PROT_MTE and the like first; PROT_GROWSDOWN
+ *        and PROT_GROWSUP widen the range, which the engine resolves)
+ *
+ * The kernel has set those pages to PROT, undoing hwbp's guard there, and
+ * PROT is their protection without hwbp from now on. So the recorded
+ * protection of the mappings there becomes PROT (a mapping is split at
+ * ADDR and ADDR+LEN as needed; unmapped pages are skipped), no committed
+ * run covers those pages any more (runs are cut at both ends), and the
+ * wanted runs are recomputed on top of PROT. hwbp_guard_set_changes() then
+ * lists the calls that guard them again.
+ *
+ * Example, 4 KiB pages, rw-p at 0x10000-0x14000, w 0x11000/8 and
+ * rw 0x12000/8 committed ([0x11000, 0x12000) r--, [0x12000, 0x13000) ---),
+ * then the target's mprotect(0x11000, 0x2000, PROT_READ): the write range
+ * is dormant, so the changes are [0x12000, 0x13000) r-- -> ---.
+ *
+ * Return: 0; -EINVAL for LEN 0, an unaligned ADDR, pages that wrap past
+ * or end at the top of the address space (which mprotect refuses too), or
+ * bits other than PROT_READ, PROT_WRITE and PROT_EXEC; -ENOMEM. Nothing
+ * changes on failure.
+ */
+int hwbp_guard_set_reprotect(struct hwbp_guard_set *set, uint64_t addr, uint64_t len,
+			     unsigned int prot);
 
 /*
  * hwbp_guard_set_runs() - the protection SET wants, as runs

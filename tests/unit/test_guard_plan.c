@@ -2,8 +2,9 @@
 /*
  * test_guard_plan.c - the guard backend's pure core (lib/guard/): maps
  * parsing, the pages each set of ranges protects and restores, on 4, 16 and
- * 64 KiB pages, every refusal with its reason, and fault classification at
- * the exact edges of the ranges.
+ * 64 KiB pages, every refusal with its reason, fault classification at
+ * the exact edges of the ranges, the copy a forked child gets, and the
+ * target's own mprotect replayed over guarded and unguarded pages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #define R PROT_READ
 #define RW (PROT_READ | PROT_WRITE)
 #define RX (PROT_READ | PROT_EXEC)
+#define RWX (PROT_READ | PROT_WRITE | PROT_EXEC)
 
 /* The layout of /proc/self/maps on this machine, with odd names added. */
 static const char real_maps[] =
@@ -103,6 +105,14 @@ static void expect_runs(size_t n, const struct hwbp_guard_run *got, size_t ngot,
 		const struct hwbp_guard_run want_[] = { __VA_ARGS__ };                    \
 		struct hwbp_guard_run got_[16];                                           \
 		size_t n_ = hwbp_guard_set_changes(set, got_, 16);                        \
+		expect_runs(sizeof(want_) / sizeof(want_[0]), got_, n_, want_);           \
+	} while (0)
+
+#define RESTORE(set, ...)                                                                 \
+	do {                                                                              \
+		const struct hwbp_guard_run want_[] = { __VA_ARGS__ };                    \
+		struct hwbp_guard_run got_[16];                                           \
+		size_t n_ = hwbp_guard_set_restore(set, got_, 16);                        \
 		expect_runs(sizeof(want_) / sizeof(want_[0]), got_, n_, want_);           \
 	} while (0)
 
@@ -526,6 +536,301 @@ static void test_new_maps_keep_the_original(void **state)
 	hwbp_guard_set_destroy(set);
 }
 
+/* --- a forked child, and the target's own mprotect ------------------------------ */
+
+static const char clone_maps[] =
+	"10000-18000 rw-p 00000000 00:00 0\n"
+	"18000-1a000 r--p 00000000 fe:00 5                          /lib/x.so\n"
+	"1a000-1b000 rw-p 00000000 00:00 0                          [stack]\n";
+
+static void test_clone_copies_everything(void **state)
+{
+	const struct hwbp_guard_forbid forbid[] = { { 0x17000, 0x100, HWBP_GUARD_TCB, 77 } };
+	struct hwbp_guard_set *set = mkset(4 * KB, clone_maps);
+	struct hwbp_guard_set *copy = (struct hwbp_guard_set *)&copy;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(hwbp_guard_set_forbid(set, forbid, 1, why, sizeof(why)), 0);
+	add_ok(set, 0x11000, 8, HWBP_WRITE, 1);
+	add_ok(set, 0x12ff8, 16, HWBP_RW, 2);		/* pages 0x12000, 0x13000 */
+	add_ok(set, 0x18010, 4, HWBP_READ, 3);		/* r--p */
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	add_ok(set, 0x15000, 8, HWBP_WRITE, 4);		/* wanted, not committed */
+	assert_int_equal(hwbp_guard_set_clone(set, &copy), 0);
+	assert_ptr_not_equal(copy, set);
+	assert_int_equal(hwbp_guard_set_page(copy), 4 * KB);
+	assert_int_equal(hwbp_guard_set_nranges(copy), 4);
+
+	/* the same wanted and committed runs, ranges, maps and forbid list */
+	RUNS(copy, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x2000, RW, NONE },
+	     { 0x15000, 0x1000, RW, R }, { 0x18000, 0x1000, R, NONE });
+	CHANGES(copy, { 0x15000, 0x1000, RW, R });
+	RESTORE(copy, { 0x11000, 0x3000, RW, RW }, { 0x18000, 0x1000, R, R });
+	assert_int_equal(verdict(copy, 0x11000, 1, HWBP_WRITE), HWBP_GUARD_HIT);
+	assert_int_equal(verdict(copy, 0x18010, 1, HWBP_READ), HWBP_GUARD_HIT);
+	assert_int_equal(verdict(copy, 0x15000, 1, HWBP_WRITE), HWBP_GUARD_FOREIGN);
+	assert_false(hwbp_guard_range_dormant(copy, 3));
+	assert_int_equal(hwbp_guard_range_add(copy, 0x16000, 1, HWBP_WRITE, 4, why, sizeof(why)),
+			 -EEXIST);
+	refused(copy, 0x17010, 8, HWBP_WRITE,
+		"0x17010/8 is in the thread control block of thread 77: the kernel writes the "
+		"thread id there at exit (CLONE_CHILD_CLEARTID)");
+	refused(copy, 0x1a000, 8, HWBP_WRITE,
+		"0x1a000/8 is on [stack]: the kernel writes signal frames there");
+	refused(copy, 0x1b000, 8, HWBP_WRITE,
+		"0x1b000/8 is in unmapped memory at 0x1b000: there is no page to guard");
+
+	/* the child changes: the parent does not */
+	assert_int_equal(hwbp_guard_range_remove(copy, 1), 0);
+	assert_int_equal(hwbp_guard_range_remove(copy, 2), 0);
+	add_ok(copy, 0x10000, 8, HWBP_RW, 5);
+	assert_int_equal(hwbp_guard_set_reprotect(copy, 0x18000, 0x1000, RW), 0);
+	assert_int_equal(hwbp_guard_set_forbid(copy, NULL, 0, why, sizeof(why)), 0);
+	assert_int_equal(hwbp_guard_set_commit(copy), 0);
+	RUNS(copy, { 0x10000, 0x1000, RW, NONE }, { 0x15000, 0x1000, RW, R },
+	     { 0x18000, 0x1000, RW, NONE });
+	assert_int_equal(hwbp_guard_set_nranges(copy), 3);
+	assert_int_equal(hwbp_guard_set_nranges(set), 4);
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x2000, RW, NONE },
+	     { 0x15000, 0x1000, RW, R }, { 0x18000, 0x1000, R, NONE });
+	CHANGES(set, { 0x15000, 0x1000, RW, R });
+	RESTORE(set, { 0x11000, 0x3000, RW, RW }, { 0x18000, 0x1000, R, R });
+	refused(set, 0x17010, 8, HWBP_WRITE,
+		"0x17010/8 is in the thread control block of thread 77: the kernel writes the "
+		"thread id there at exit (CLONE_CHILD_CLEARTID)");
+
+	/* the parent changes: the child does not */
+	assert_int_equal(hwbp_guard_range_remove(set, 3), 0);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x15000, 0x1000, R), 0);
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x2000, RW, NONE });
+	RUNS(copy, { 0x10000, 0x1000, RW, NONE }, { 0x15000, 0x1000, RW, R },
+	     { 0x18000, 0x1000, RW, NONE });
+
+	/* the child outlives the parent, names and all */
+	hwbp_guard_set_destroy(set);
+	RESTORE(copy, { 0x10000, 0x1000, RW, RW }, { 0x15000, 0x1000, RW, RW },
+		{ 0x18000, 0x1000, RW, RW });
+	refused(copy, 0x1a000, 8, HWBP_WRITE,
+		"0x1a000/8 is on [stack]: the kernel writes signal frames there");
+	hwbp_guard_set_destroy(copy);
+}
+
+static void test_clone_of_an_empty_set(void **state)
+{
+	struct hwbp_guard_set *set = NULL, *copy = NULL;
+	struct hwbp_guard_run got[4];
+
+	(void)state;
+	assert_int_equal(hwbp_guard_set_create(16 * KB, &set), 0);
+	assert_int_equal(hwbp_guard_set_clone(set, &copy), 0);
+	assert_int_equal(hwbp_guard_set_page(copy), 16 * KB);
+	assert_int_equal(hwbp_guard_set_nranges(copy), 0);
+	assert_int_equal(hwbp_guard_set_runs(copy, got, 4), 0);
+	refused(copy, 0x10000, 1, HWBP_WRITE,
+		"0x10000/1 is in unmapped memory at 0x10000: there is no page to guard");
+	hwbp_guard_set_destroy(set);
+	hwbp_guard_set_destroy(copy);
+
+	/* maps, but no range */
+	set = mkset(4 * KB, "");
+	assert_int_equal(hwbp_guard_set_clone(set, &copy), 0);
+	assert_int_equal(hwbp_guard_set_reprotect(copy, 0x10000, 0x1000, R), 0);
+	assert_int_equal(hwbp_guard_set_runs(copy, got, 4), 0);
+	hwbp_guard_set_destroy(set);
+	hwbp_guard_set_destroy(copy);
+}
+
+/* The example of plan.h, then the same pages made rw- and --- again. */
+static void test_reprotect_read_only_then_back(void **state)
+{
+	struct hwbp_guard_set *set = mkset(4 * KB, "10000-14000 rw-p 00000000 00:00 0\n");
+
+	(void)state;
+	add_ok(set, 0x11000, 8, HWBP_WRITE, 1);
+	add_ok(set, 0x12000, 8, HWBP_RW, 2);
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	RESTORE(set, { 0x11000, 0x2000, RW, RW });
+
+	/* r--: the write range is dormant, the read/write one needs --- */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x11000, 0x2000, R), 0);
+	RUNS(set, { 0x12000, 0x1000, R, NONE });
+	CHANGES(set, { 0x12000, 0x1000, R, NONE });
+	RESTORE(set);
+	assert_true(hwbp_guard_range_dormant(set, 1));
+	assert_false(hwbp_guard_range_dormant(set, 2));
+	/* a write there is the target's own fault now, and nothing is guarded yet */
+	assert_int_equal(verdict(set, 0x11000, 1, HWBP_WRITE), HWBP_GUARD_FOREIGN);
+	assert_int_equal(verdict(set, 0x12000, 1, HWBP_READ), HWBP_GUARD_FOREIGN);
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	CHANGES(set);
+	RESTORE(set, { 0x12000, 0x1000, R, R });
+	assert_int_equal(verdict(set, 0x12000, 1, HWBP_READ), HWBP_GUARD_HIT);
+	assert_int_equal(verdict(set, 0x12000, 1, HWBP_WRITE), HWBP_GUARD_FOREIGN);
+
+	/* rw- again: the write range needs r-- again */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x11000, 0x2000, RW), 0);
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x1000, RW, NONE });
+	CHANGES(set, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x1000, RW, NONE });
+	RESTORE(set);
+	assert_false(hwbp_guard_range_dormant(set, 1));
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	RESTORE(set, { 0x11000, 0x2000, RW, RW });
+	assert_int_equal(verdict(set, 0x11000, 1, HWBP_WRITE), HWBP_GUARD_HIT);
+
+	/* ---: both dormant, nothing to guard or restore */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x11000, 0x2000, NONE), 0);
+	RUNS(set);
+	CHANGES(set);
+	RESTORE(set);
+	assert_true(hwbp_guard_range_dormant(set, 1));
+	assert_true(hwbp_guard_range_dormant(set, 2));
+	assert_int_equal(verdict(set, 0x12000, 1, HWBP_READ), HWBP_GUARD_FOREIGN);
+	hwbp_guard_set_destroy(set);
+}
+
+/* Only the pages given change: the mapping is split at both ends. */
+static void test_reprotect_splits_the_mapping(void **state)
+{
+	struct hwbp_guard_set *set = mkset(4 * KB, "10000-14000 rw-p 00000000 00:00 0\n");
+
+	(void)state;
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x11000, 1, R), 0);	/* one page */
+	add_ok(set, 0x10ff8, 16, HWBP_WRITE, 1);
+	RUNS(set, { 0x10000, 0x1000, RW, R });
+	assert_false(hwbp_guard_range_dormant(set, 1));
+	add_ok(set, 0x11ff8, 16, HWBP_RW, 2);
+	RUNS(set, { 0x10000, 0x1000, RW, R }, { 0x11000, 0x1000, R, NONE },
+	     { 0x12000, 0x1000, RW, NONE });
+	add_ok(set, 0x11100, 8, HWBP_WRITE, 3);
+	assert_true(hwbp_guard_range_dormant(set, 3));
+	hwbp_guard_set_destroy(set);
+}
+
+/*
+ * A page in the middle of a committed run: the run is cut around it, and
+ * committing then restoring gives the target's own protection as original.
+ */
+static void test_reprotect_cuts_a_committed_run(void **state)
+{
+	struct hwbp_guard_set *set = mkset(4 * KB, "10000-20000 rw-p 00000000 00:00 0\n");
+	struct hwbp_guard_maps *m = NULL;
+	char why[256];
+
+	(void)state;
+	add_ok(set, 0x11000, 0x4000, HWBP_WRITE, 1);	/* pages 0x11000..0x14000 */
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+
+	/* the target makes 0x12000 rw- again (LEN 1: the whole page) */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x12000, 1, RW), 0);
+	RUNS(set, { 0x11000, 0x4000, RW, R });
+	CHANGES(set, { 0x12000, 0x1000, RW, R });
+	RESTORE(set, { 0x11000, 0x1000, RW, RW }, { 0x13000, 0x2000, RW, RW });
+	assert_int_equal(verdict(set, 0x12000, 1, HWBP_WRITE), HWBP_GUARD_FOREIGN);
+	assert_int_equal(verdict(set, 0x13000, 1, HWBP_WRITE), HWBP_GUARD_HIT);
+
+	/* then rwx: guarded as r-x on top of it */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x12000, 0x1000, RWX), 0);
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x1000, RWX, RX },
+	     { 0x13000, 0x2000, RW, R });
+	CHANGES(set, { 0x12000, 0x1000, RWX, RX });
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	CHANGES(set);
+	RESTORE(set, { 0x11000, 0x1000, RW, RW }, { 0x12000, 0x1000, RWX, RWX },
+		{ 0x13000, 0x2000, RW, RW });
+	assert_int_equal(verdict(set, 0x12000, 1, HWBP_WRITE), HWBP_GUARD_HIT);
+
+	/* maps read again show hwbp's protection: the committed originals stay */
+	assert_int_equal(hwbp_guard_maps_parse("10000-11000 rw-p 00000000 00:00 0\n"
+					       "11000-12000 r--p 00000000 00:00 0\n"
+					       "12000-13000 r-xp 00000000 00:00 0\n"
+					       "13000-15000 r--p 00000000 00:00 0\n"
+					       "15000-20000 rw-p 00000000 00:00 0\n",
+					       &m, why, sizeof(why)), 0);
+	assert_int_equal(hwbp_guard_set_maps(set, m, why, sizeof(why)), 0);
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x12000, 0x1000, RWX, RX },
+	     { 0x13000, 0x2000, RW, R });
+	CHANGES(set);
+
+	/* over the run's first page and the free page before it: cut at the start */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x10000, 0x2000, R), 0);
+	RUNS(set, { 0x12000, 0x1000, RWX, RX }, { 0x13000, 0x2000, RW, R });
+	CHANGES(set);
+	RESTORE(set, { 0x12000, 0x1000, RWX, RWX },
+		{ 0x13000, 0x2000, RW, RW });
+	/* over the run's last page and past it: cut at the end */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x14000, 0x3000, NONE), 0);
+	RUNS(set, { 0x12000, 0x1000, RWX, RX }, { 0x13000, 0x1000, RW, R });
+	RESTORE(set, { 0x12000, 0x1000, RWX, RWX },
+		{ 0x13000, 0x1000, RW, RW });
+	/* over all of it */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x10000, 0x10000, RW), 0);
+	RUNS(set, { 0x11000, 0x4000, RW, R });
+	CHANGES(set, { 0x11000, 0x4000, RW, R });
+	RESTORE(set);
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	RESTORE(set, { 0x11000, 0x4000, RW, RW });
+	hwbp_guard_set_destroy(set);
+}
+
+/* Pages hwbp never guarded: only the recorded protection changes. */
+static void test_reprotect_unguarded_pages(void **state)
+{
+	struct hwbp_guard_set *set = mkset(4 * KB, "10000-14000 rw-p 00000000 00:00 0\n"
+						   "20000-22000 rw-p 00001000 fe:00 6 /lib/y.so\n");
+
+	(void)state;
+	add_ok(set, 0x11000, 8, HWBP_WRITE, 1);
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x13000, 0x1000, R), 0);
+	RUNS(set, { 0x11000, 0x1000, RW, R });
+	CHANGES(set);
+	RESTORE(set, { 0x11000, 0x1000, RW, RW });
+	add_ok(set, 0x13000, 8, HWBP_WRITE, 2);
+	assert_true(hwbp_guard_range_dormant(set, 2));
+	add_ok(set, 0x13ff0, 8, HWBP_RW, 3);
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x13000, 0x1000, R, NONE });
+
+	/* across a gap and into a file mapping: the gap stays unmapped */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x14000, 0xd000, R), 0);
+	add_ok(set, 0x20ff8, 8, HWBP_WRITE, 4);
+	assert_true(hwbp_guard_range_dormant(set, 4));
+	add_ok(set, 0x21000, 8, HWBP_WRITE, 5);
+	assert_false(hwbp_guard_range_dormant(set, 5));
+	RUNS(set, { 0x11000, 0x1000, RW, R }, { 0x13000, 0x1000, R, NONE },
+	     { 0x21000, 0x1000, RW, R });
+	refused(set, 0x15000, 8, HWBP_WRITE,
+		"0x15000/8 is in unmapped memory at 0x15000: there is no page to guard");
+	hwbp_guard_set_destroy(set);
+}
+
+static void test_reprotect_bad_input(void **state)
+{
+	struct hwbp_guard_set *set = mkset(16 * KB, "40000-60000 rw-p 00000000 00:00 0\n");
+
+	(void)state;
+	add_ok(set, 0x44000, 8, HWBP_WRITE, 1);
+	assert_int_equal(hwbp_guard_set_commit(set), 0);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x44000, 0, R), -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x41000, 0x4000, R), -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x44001, 1, R), -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0xffffffffffff8000, 0x10000, R), -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0xffffffffffffc000, 0x4000, R), -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x44000, UINT64_MAX, R), -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x44000, 0x4000, R | PROT_GROWSDOWN),
+			 -EINVAL);
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0x44000, 0x4000, 0x10), -EINVAL);
+	/* nothing changed */
+	RUNS(set, { 0x44000, 0x4000, RW, R });
+	CHANGES(set);
+	RESTORE(set, { 0x44000, 0x4000, RW, RW });
+	assert_false(hwbp_guard_range_dormant(set, 1));
+	/* the last page below the top is fine, though nothing is mapped there */
+	assert_int_equal(hwbp_guard_set_reprotect(set, 0xffffffffffff8000, 0x4000, R), 0);
+	RUNS(set, { 0x44000, 0x4000, RW, R });
+	hwbp_guard_set_destroy(set);
+}
+
 /* --- refusals --------------------------------------------------------------- */
 
 static void test_refusals_of_kernel_memory(void **state)
@@ -763,6 +1068,13 @@ int main(void)
 		cmocka_unit_test(test_page_sizes),
 		cmocka_unit_test(test_big_ranges),
 		cmocka_unit_test(test_new_maps_keep_the_original),
+		cmocka_unit_test(test_clone_copies_everything),
+		cmocka_unit_test(test_clone_of_an_empty_set),
+		cmocka_unit_test(test_reprotect_read_only_then_back),
+		cmocka_unit_test(test_reprotect_splits_the_mapping),
+		cmocka_unit_test(test_reprotect_cuts_a_committed_run),
+		cmocka_unit_test(test_reprotect_unguarded_pages),
+		cmocka_unit_test(test_reprotect_bad_input),
 		cmocka_unit_test(test_refusals_of_kernel_memory),
 		cmocka_unit_test(test_refusals_of_bad_requests),
 		cmocka_unit_test(test_refusals_of_thread_memory),
