@@ -172,9 +172,10 @@ static void guard_text(const struct watch *w)
 	if (guard_stats(w, &gs))
 		fprintf(w->out, "guard: %" PRIu64 " step%s over unwatched bytes, %" PRIu64
 			" store%s emulated, %" PRIu64 " access%s stepped with the page open, %" PRIu64
-			" system call%s bounced\n", gs.steps, gs.steps == 1 ? "" : "s", gs.emulated,
-			gs.emulated == 1 ? "" : "s", gs.opened, gs.opened == 1 ? "" : "es", gs.bounced,
-			gs.bounced == 1 ? "" : "s");
+			" system call%s bounced, %" PRIu64 " run with %s pages open\n", gs.steps,
+			gs.steps == 1 ? "" : "s", gs.emulated, gs.emulated == 1 ? "" : "s", gs.opened,
+			gs.opened == 1 ? "" : "es", gs.bounced, gs.bounced == 1 ? "" : "s",
+			gs.calls_opened, gs.calls_opened == 1 ? "its" : "their");
 }
 
 /* The summary record's common fields (DESIGN.md); the caller ends it. */
@@ -193,6 +194,7 @@ static void summary_begin(struct watch *w, struct json *j, uint64_t lost, uint64
 			json_uint(j, "guard_emulated", gs.emulated);
 			json_uint(j, "guard_opened", gs.opened);
 			json_uint(j, "guard_bounced", gs.bounced);
+			json_uint(j, "guard_calls_opened", gs.calls_opened);
 		}
 	}
 	if (!watch_npending(w))
