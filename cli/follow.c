@@ -139,6 +139,10 @@ int watch_session_open(struct watch *w)
 	}
 	w->guard = !err && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_GUARD;
 	w->stop_mode = w->guard || (!err && hwbp_session_backend_kind(w->s) == HWBP_BACKEND_PTRACE);
+	/* auto's pick, in a libhwbp without guard here: the caller goes on
+	 * as auto went before guard existed, so say nothing. */
+	if (err == -EOPNOTSUPP && so.backend == HWBP_BACKEND_GUARD && w->picked[0])
+		return err;
 	if (err)
 		session_error(w, so.backend, err);
 	return err;

@@ -170,10 +170,12 @@ static void guard_text(const struct watch *w)
 	struct hwbp_guard_stats gs;
 
 	if (guard_stats(w, &gs))
-		fprintf(w->out, "guard: %" PRIu64 " steps over unwatched bytes, %" PRIu64
-			" stores emulated, %" PRIu64 " accesses stepped with the page open, %" PRIu64
-			" system calls bounced, %" PRIu64 " run with their pages open\n", gs.steps,
-			gs.emulated, gs.opened, gs.bounced, gs.calls_opened);
+		fprintf(w->out, "guard: %" PRIu64 " step%s over unwatched bytes, %" PRIu64
+			" store%s emulated, %" PRIu64 " access%s stepped with the page open, %" PRIu64
+			" system call%s bounced, %" PRIu64 " run with %s pages open\n", gs.steps,
+			gs.steps == 1 ? "" : "s", gs.emulated, gs.emulated == 1 ? "" : "s", gs.opened,
+			gs.opened == 1 ? "" : "es", gs.bounced, gs.bounced == 1 ? "" : "s",
+			gs.calls_opened, gs.calls_opened == 1 ? "its" : "their");
 }
 
 /* The summary record's common fields (DESIGN.md); the caller ends it. */
@@ -345,7 +347,7 @@ void watch_print_stat(struct watch *w, uint64_t dur_ns)
 				continue;
 			if (st->syscall[0]) {
 				snprintf(loc, sizeof(loc), "by the kernel in %s(2)", st->syscall);
-				fprintf(w->out, "  %10" PRIu64 "  %-32s\n", st->hits, loc);
+				fprintf(w->out, "  %10" PRIu64 "  %s\n", st->hits, loc);
 				continue;
 			}
 			if (!hwbp_sym_addr_info(w->sym, st->ip, &fw) && fw.has_func)

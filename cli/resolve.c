@@ -152,6 +152,7 @@ int watch_arm(struct watch *w, bool *pending)
 			continue;
 		}
 		HWBP_OPTS(hwbp_point_opts, wo, .label = ws->sp.text, .user = ws);
+		watch_log_forget();
 		err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
 		w->armed |= !err;
 		if (err) {
@@ -161,6 +162,7 @@ int watch_arm(struct watch *w, bool *pending)
 			return err;
 		}
 	}
+	watch_log_forget();
 	err = hwbp_session_apply(w->s);
 	if (err == -ENOSPC) {
 		HWBP_OPTS(hwbp_need, nd);
@@ -245,6 +247,7 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 	unsigned int nnames = 0;
 	bool shared = w->arch == HWBP_ARCH_X86_64;
 	uint64_t nwatch = (uint64_t)__builtin_popcount(pool.watch);
+	uint64_t nbreak = (uint64_t)__builtin_popcount(pool.brk);
 	char names[300] = "";
 
 	set.n = 0;
@@ -257,8 +260,6 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 
 		if (!ws->resolved)
 			continue;
-		if (ws->arm == HWBP_EXEC)
-			return false;
 		/* Every slot the architecture has, so that the count is the
 		 * request's own, not what is left of a pool. */
 		err = hwbp_arch_plan(w->arch, ws->loc.addr, ws->loc.len, ws->arm, &all, &plan);
@@ -284,12 +285,14 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 		return false;
 	/* The architecture's usual counts are exact on x86-64; arm64 and
 	 * LoongArch CPUs have from 2 to 16 of each: ask the kernel. */
-	if (!shared && need_watch > 2) {
+	if (!shared && (need_watch > 2 || need_break > 2)) {
 		HWBP_OPTS(hwbp_host_info, hi);
 
 		if (!hwbp_host_probe(&hi) && hi.arch == w->arch) {
 			if (hi.nwatch >= 0)
 				nwatch = (uint64_t)hi.nwatch;
+			if (hi.nbreak >= 0)
+				nbreak = (uint64_t)hi.nbreak;
 		}
 	}
 	if (shared && need_watch + need_break > nwatch) {
@@ -299,8 +302,12 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 	}
 	if (!shared && need_watch > nwatch) {
 		snprintf(why, len, "%s need%s %" PRIu64 " watchpoint registers, the CPU has %" PRIu64,
-			 names,
-			 nnames == 1 ? "s" : "", need_watch, nwatch);
+			 names, nnames == 1 ? "s" : "", need_watch, nwatch);
+		return true;
+	}
+	if (!shared && need_break > nbreak) {
+		snprintf(why, len, "%s need%s %" PRIu64 " breakpoint registers, the CPU has %" PRIu64,
+			 names, nnames == 1 ? "s" : "", need_break, nbreak);
 		return true;
 	}
 	return false;

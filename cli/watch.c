@@ -116,6 +116,12 @@ const char *watch_log_last(void)
 	return watch_log_error[0] ? watch_log_error : NULL;
 }
 
+/* See watch_int.h. */
+void watch_log_forget(void)
+{
+	watch_log_error[0] = '\0';
+}
+
 static void watch_log(enum hwbp_log_level level, const char *msg, void *arg)
 {
 	(void)arg;
@@ -171,7 +177,9 @@ static int refuse_undelivered(struct watch *w)
 	if (hwbp_host_debug_check(run_backend(w), &dc) ||
 	    dc.delivered != HWBP_DEBUG_NOT_DELIVERED)
 		return 0;
-	cli_error("no watchpoint can fire here: use --backend guard or auto, or a machine or VM "
+	cli_error(w->no_guard ? "nothing can be watched here: run it on a machine or VM that "
+				"delivers them, see hwbp info" :
+		  "no watchpoint can fire here: use --backend guard or auto, or a machine or VM "
 		  "that delivers them, see hwbp info",
 		  "this machine does not deliver debug exceptions: %s", dc.reason);
 	return -EIO;
@@ -233,6 +241,19 @@ static int setup(struct watch *w)
 			return err;
 	}
 	err = watch_session_open(w);
+	if (err == -EOPNOTSUPP && w->picked[0]) {
+		/* No guard backend in this libhwbp here: on as auto went
+		 * without it, refusals included. */
+		w->picked[0] = w->fallback[0] = '\0';
+		w->backend = HWBP_BACKEND_AUTO;
+		w->no_guard = true;
+		if (!w->launched) {
+			err = refuse_undelivered(w);
+			if (err)
+				return err;
+		}
+		err = watch_session_open(w);
+	}
 	if (err)
 		return err;
 	err = watch_arm(w, &pending);

@@ -54,6 +54,7 @@ struct watch {
 	char fallback[400];		/* "perf refused ...: using ptrace", said
 					 * once the run is sure to go on */
 	char picked[300];		/* why auto picked guard, short */
+	bool no_guard;			/* ... and this libhwbp had none */
 	bool count_only;		/* stat -q: the kernel's counters, no records */
 	int pidfd;			/* count_only: readable when the target ends */
 	bool exited;			/* the target's end was seen */
@@ -123,15 +124,16 @@ int watch_sym_open(struct watch *w);
 int watch_arm(struct watch *w, bool *pending);
 
 /*
- * watch_slots_over() - whether the resolved data SPECs together need more
- * debug registers than this CPU has (identical slots counted once); if so,
- * one line saying so in WHY ("w:s64 needs 8 debug registers, the CPU has
- * 4"). Execute SPECs count as fitting: the guard backend cannot take them.
+ * watch_slots_over() - whether the resolved SPECs together need more debug
+ * registers than this CPU has (identical slots counted once); if so, one
+ * line saying so in WHY ("w:s64 needs 8 debug registers, the CPU has 4").
  */
 bool watch_slots_over(struct watch *w, char *why, size_t len);
 
-/* The library's last error line (its reason for a refusal), or NULL. */
+/* The library's last error line (its reason for a refusal) since
+ * watch_log_forget(), or NULL. */
 const char *watch_log_last(void);
+void watch_log_forget(void);
 
 /* --- explain.c: what a hit did --------------------------------------------- */
 
@@ -194,7 +196,8 @@ void watch_batch_flush(struct watch *w, uint64_t before);
  * watch_session_open() - open the session on the target with w->backend:
  * auto means perf where the kernel allows it, else ptrace, said in
  * w->fallback
- * Return: 0, or a negative errno after reporting the error.
+ * Return: 0, or a negative errno after reporting the error; -EOPNOTSUPP
+ * unreported when auto picked guard (w->picked) and this libhwbp has none.
  */
 int watch_session_open(struct watch *w);
 
