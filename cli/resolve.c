@@ -120,8 +120,6 @@ static const char *arm_why(const struct watch *w, const struct watch_spec *ws, i
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "no instruction starts there";
-	if (err == -EOPNOTSUPP && w->guard && ws->arm == HWBP_EXEC)
-		return "the guard backend cannot break on code";
 	/* guard refuses memory the kernel writes itself, and says which */
 	if (err == -EINVAL && w->guard && watch_log_last())
 		return watch_log_last();
@@ -132,8 +130,6 @@ static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, 
 {
 	if (err == -EINVAL && exec_misaligned(w, ws))
 		return "instructions are 4-byte aligned: give a multiple of 4";
-	if (err == -EOPNOTSUPP && w->guard && ws->arm == HWBP_EXEC)
-		return "use --backend perf or ptrace for x: SPECs";
 	if (err == -EINVAL && w->guard)
 		return "the guard backend cannot protect memory the kernel writes itself (stacks, "
 		       "thread control blocks, shared mappings): use --backend perf or ptrace";
@@ -156,11 +152,7 @@ int watch_arm(struct watch *w, bool *pending)
 			continue;
 		}
 		HWBP_OPTS(hwbp_point_opts, wo, .label = ws->sp.text, .user = ws);
-		/* guard protects pages of data: it has no way to break on code */
-		if (w->guard && ws->arm == HWBP_EXEC)
-			err = -EOPNOTSUPP;
-		else
-			err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
+		err = hwbp_point_add(w->s, ws->loc.addr, ws->loc.len, ws->arm, &wo, &ws->pt);
 		w->armed |= !err;
 		if (err) {
 			cli_error_spec(ws->sp.text, arm_hint(w, ws, err),

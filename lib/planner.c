@@ -35,17 +35,19 @@ int hwbp_planner_whole(uint64_t addr, uint64_t len, enum hwbp_access access,
 		       struct hwbp_plan *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (access == HWBP_EXEC)
-		return -EOPNOTSUPP;
 	if (!len || len > UINT32_MAX)
 		return -EINVAL;
 	out->nslots = 1;
-	out->slots[0] = (struct hwbp_slot){ .type = HWBP_SLOT_WATCH, .addr = addr,
-					    .len = (uint32_t)len, .access = access };
+	out->slots[0] = (struct hwbp_slot){ .type = access == HWBP_EXEC ? HWBP_SLOT_BREAK :
+									 HWBP_SLOT_WATCH,
+					    .addr = addr, .len = (uint32_t)len, .access = access };
 	out->addr = addr;
 	out->len = len;
 	out->access = access;
-	out->need_watch = 1;
+	if (access == HWBP_EXEC)
+		out->need_break = 1;
+	else
+		out->need_watch = 1;
 	return 0;
 }
 

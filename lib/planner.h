@@ -58,11 +58,11 @@ int hwbp_planner_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 
 /*
  * hwbp_planner_whole() - the plan of one request for a backend without
- * debug registers (the guard backend): one watch slot of the whole range
- * and access as asked, index 0.
+ * debug registers (the guard backend): one slot of the whole range and
+ * access as asked (a break slot for HWBP_EXEC: a software breakpoint at
+ * ADDR), index 0.
  *
- * Return: 0; -EOPNOTSUPP for HWBP_EXEC; -EINVAL for a length of 0 or
- * above UINT32_MAX.
+ * Return: 0; -EINVAL for a length of 0 or above UINT32_MAX.
  */
 int hwbp_planner_whole(uint64_t addr, uint64_t len, enum hwbp_access access,
 		       struct hwbp_plan *out);

@@ -3,7 +3,7 @@
 #
 # Idempotent: asks dpkg which packages are missing and installs only those,
 # after one `apt-get update`. Quick (a dpkg query) when all are present.
-# `deps.sh bench` adds what `make bench` runs side by side: perf, bpftrace.
+# `deps.sh bench` adds what `make bench` runs side by side: perf, bpftrace, gdb.
 # Set HWBP_NO_DEPS=1 to skip entirely (e.g. on a non-Debian system where you
 # installed the equivalents yourself).
 set -euo pipefail
@@ -24,7 +24,7 @@ pkgs=(
 	debian-archive-keyring ca-certificates
 )
 # `deps.sh bench`: also the peers bench/ compares hwbp with.
-[ "${1:-}" = bench ] && pkgs+=(linux-perf bpftrace)
+[ "${1:-}" = bench ] && pkgs+=(linux-perf bpftrace gdb)
 
 missing=()
 for p in "${pkgs[@]}"; do

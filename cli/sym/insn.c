@@ -7,8 +7,10 @@
  */
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sym/sym.h"
@@ -348,10 +350,33 @@ static void arm64_fill(const cs_insn *ci, struct hwbp_sym_insn *out)
 	out->plain = !m->pre_post_index && ea_known;
 }
 
-/* A Capstone handle for ARCH with details on, and one instruction buffer
- * for cs_disasm_iter(); the caller frees both (cs_free, cs_close). */
+/* The Capstone handle of each decodable arch, opened once (cs_open()
+ * builds tables: a tenth of a guard hit's price if done per decode), and
+ * its instruction buffer; freed at exit. The command decodes from one
+ * thread. */
+static struct {
+	bool open;
+	csh h;
+	cs_insn *ci;
+} cs_cache[2];
+
+static void close_cs(void)
+{
+	for (size_t i = 0; i < sizeof(cs_cache) / sizeof(cs_cache[0]); i++) {
+		if (!cs_cache[i].open)
+			continue;
+		cs_free(cs_cache[i].ci, 1);
+		cs_close(&cs_cache[i].h);
+		cs_cache[i].open = false;
+	}
+}
+
+/* A Capstone handle for ARCH with details on, and its instruction buffer
+ * for cs_disasm_iter(); both kept for the next call. */
 static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 {
+	static bool registered;
+	unsigned int slot;
 	cs_arch ca;
 	cs_mode mode;
 
@@ -359,13 +384,20 @@ static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 	case HWBP_ARCH_X86_64:
 		ca = CS_ARCH_X86;
 		mode = CS_MODE_64;
+		slot = 0;
 		break;
 	case HWBP_ARCH_ARM64:
 		ca = CS_ARCH_ARM64;
 		mode = CS_MODE_LITTLE_ENDIAN;
+		slot = 1;
 		break;
 	default:
 		return -EOPNOTSUPP;
+	}
+	if (cs_cache[slot].open) {
+		*h = cs_cache[slot].h;
+		*ci = cs_cache[slot].ci;
+		return 0;
 	}
 	if (!cs_support((int)ca))
 		return -EOPNOTSUPP;
@@ -377,6 +409,11 @@ static int open_cs(enum hwbp_arch arch, csh *h, cs_insn **ci)
 		cs_close(h);
 		return -ENOMEM;
 	}
+	if (!registered)
+		registered = !atexit(close_cs);
+	cs_cache[slot].open = true;
+	cs_cache[slot].h = *h;
+	cs_cache[slot].ci = *ci;
 	return 0;
 }
 
@@ -413,8 +450,6 @@ int hwbp_sym_insn_decode(enum hwbp_arch arch, const void *code, size_t len, uint
 		fill(arch, ci, out);
 	else
 		err = -EINVAL;
-	cs_free(ci, 1);
-	cs_close(&h);
 	return err;
 }
 
@@ -444,8 +479,6 @@ int hwbp_sym_insn_before_buf(enum hwbp_arch arch, const void *code, size_t len, 
 			break;
 		}
 	}
-	cs_free(ci, 1);
-	cs_close(&h);
 	return err;
 }
 

@@ -54,6 +54,7 @@
 #include "backend/backend.h"
 #include "backend/inject.h"
 #include "backend/ptrace_int.h"
+#include "backend/tracee.h"
 #include "guard/plan.h"
 #include "log.h"
 #include "sys.h"
@@ -66,6 +67,19 @@
 #define GD_NR_REGS 24			/* perf's x86-64 general registers */
 #else
 #define GD_NR_REGS 33			/* x0-x30, sp, pc; r0-r31, pc */
+#endif
+/*
+ * The thread control block the kernel writes (clear_child_tid: the tid
+ * word of glibc's struct pthread, cleared at thread exit) sits at the
+ * thread pointer: above it on x86-64 (TLS variant II), below it on arm64
+ * and LoongArch (variant I). GD_TCB_BYTES is more than glibc's and musl's
+ * struct pthread; the rseq area is given exactly by the kernel.
+ */
+#define GD_TCB_BYTES 4096u
+#if defined(__x86_64__)
+#define GD_TCB_BELOW 0u
+#else
+#define GD_TCB_BELOW (GD_TCB_BYTES - 16u)
 #endif
 
 #define GD_SYSCALL_INFO 0x420e		/* PTRACE_GET_SYSCALL_INFO, Linux 5.3 */
@@ -114,10 +128,18 @@ static const struct gd_call gd_calls[] = {
 	{ SYS_sendto, "sendto", 1, 2, false },
 };
 
+/* An execute point: a software breakpoint planted in a process's code. */
+struct gd_trap {
+	struct hwbp_bk_slot *bs;
+	struct hwbp_ptrace_trap tr;
+};
+
 /* One traced process (one address space). */
 struct gd_proc {
 	pid_t pid;
 	struct hwbp_guard_set *set;
+	struct gd_trap *traps;
+	size_t ntraps;
 	int memfd;		/* /proc/PID/mem, -1 until needed */
 	uint64_t bounce;	/* the bounce area in the target, 0: none */
 	bool dirty;		/* the set wants changes not made yet */
@@ -130,18 +152,25 @@ struct gd_pend {
 };
 
 struct gd_task {
-	/* a step with pages open */
+	/* a step with pages open, or over a breakpoint's instruction */
 	bool stepping;
+	uint64_t retrap;	/* the breakpoint to plant again after the step */
 	unsigned int nopen;
 	uint64_t open[GD_OPEN_MAX];
 	/* hits of the access being completed */
 	unsigned int npend;
 	struct gd_pend pend[GD_HITS_MAX];
+	/* another call whose arguments point into guarded pages: those pages,
+	 * opened for it */
+	unsigned int nsysopen;
+	uint64_t sysopen[GD_OPEN_MAX];
 	/* a bounced system call */
 	const struct gd_call *call;
 	uint64_t buf, count;
-	/* the target's own mprotect */
+	/* the target's own mprotect, or a call that unmaps: munmap, mremap,
+	 * mmap over a mapping (MAP_FIXED) */
 	bool mprot;
+	bool unmap;
 	uint64_t maddr, mlen;
 	unsigned int mprot_prot;
 };
@@ -209,6 +238,7 @@ static void proc_drop(struct gd *g, struct gd_proc *p)
 	size_t i = (size_t)(p - g->procs);
 
 	hwbp_guard_set_destroy(p->set);
+	free(p->traps);
 	if (p->memfd >= 0)
 		hwbp_sys.close(p->memfd);
 	memmove(&g->procs[i], &g->procs[i + 1], (g->nprocs - i - 1) * sizeof(*p));
@@ -302,7 +332,20 @@ static int proc_call(struct hwbp_bk *b, struct gd_proc *p, long nr, const uint64
 	while ((t = proc_thread(b, p->pid, &from))) {
 		err = run_call(t, nr, args, ret);
 		if (err != -EAGAIN)
-			break;
+			return err;
+	}
+	/* arm64, every thread inside a call that the injected one would
+	 * spoil the restart of: let one restart into its entry stop. */
+	from = 0;
+	t = proc_thread(b, p->pid, &from);
+	if (err == -EAGAIN && t) {
+		int sig = 0;
+
+		err = hwbp_inject_to_call(t->tid, &sig);
+		if (sig && !t->sig)
+			t->sig = sig;
+		if (!err)
+			err = run_call(t, nr, args, ret);
 	}
 	return err;
 }
@@ -369,9 +412,15 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 			fb[nfb++] = (struct hwbp_guard_forbid){ m->start, m->end - m->start,
 							       HWBP_GUARD_THREAD_STACK, t->tid };
 		tp = hwbp_tregs_tp(t->tid, &r);
-		if (tp > 2 * b->g->page)
-			fb[nfb++] = (struct hwbp_guard_forbid){ page_down(b->g, tp) - 2 * b->g->page,
-							       4 * b->g->page, HWBP_GUARD_TCB, t->tid };
+		m = hwbp_guard_maps_find(maps, tp);
+		if (m && tp > GD_TCB_BYTES) {
+			/* within the mapping that holds it */
+			uint64_t lo = tp - GD_TCB_BELOW, hi = lo + GD_TCB_BYTES;
+
+			lo = lo < m->start ? m->start : lo;
+			hi = hi > m->end ? m->end : hi;
+			fb[nfb++] = (struct hwbp_guard_forbid){ lo, hi - lo, HWBP_GUARD_TCB, t->tid };
+		}
 		memset(&rs, 0, sizeof(rs));
 		if (pt(GD_RSEQ_CONFIG, t->tid, sizeof(rs), &rs) > 0 && rs.ptr && rs.size)
 			fb[nfb++] = (struct hwbp_guard_forbid){ rs.ptr, rs.size, HWBP_GUARD_RSEQ,
@@ -443,6 +492,52 @@ static int procs_sync(struct hwbp_bk *b)
 }
 
 /*
+ * Plant (ON) or remove BS's breakpoint in P, through a stopped thread.
+ * Two breakpoints whose saved words overlap cannot be put back in any
+ * order: -EBUSY.
+ */
+static int trap_set(struct hwbp_bk *b, struct gd_proc *p, struct hwbp_bk_slot *bs, bool on)
+{
+	size_t from = 0;
+	struct pt_task *t = proc_thread(b, p->pid, &from);
+	struct gd_trap *v;
+	int err;
+
+	for (size_t i = 0; i < p->ntraps; i++) {
+		if (p->traps[i].bs == bs) {
+			if (on)
+				return 0;
+			if (t)
+				hwbp_ptrace_trap_remove(&p->traps[i].tr, t->tid);
+			p->traps[i] = p->traps[--p->ntraps];
+			return 0;
+		}
+		if (on && p->traps[i].tr.addr + 8 > bs->slot.addr &&
+		    bs->slot.addr + 8 > p->traps[i].tr.addr) {
+			hwbp_log(HWBP_LOG_ERROR,
+				 "guard: cannot break at 0x%llx: a breakpoint at 0x%llx is within 8 "
+				 "bytes", (unsigned long long)bs->slot.addr,
+				 (unsigned long long)p->traps[i].tr.addr);
+			return -EBUSY;
+		}
+	}
+	if (!on)
+		return 0;
+	if (!t)
+		return -ESRCH;
+	v = realloc(p->traps, (p->ntraps + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	p->traps = v;
+	v = &p->traps[p->ntraps];
+	v->bs = bs;
+	err = hwbp_ptrace_trap_plant(&v->tr, t->tid, bs->slot.addr);
+	if (!err)
+		p->ntraps++;
+	return err;
+}
+
+/*
  * Add (ON) or remove BS's range in every process and make the changes,
  * every thread stopped. A range refused in the first process refuses the
  * change (the reason logged); in a child, it is skipped there.
@@ -456,6 +551,12 @@ static int ranges_set(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 		struct gd_proc *p = &g->procs[i];
 		char why[256] = "";
 
+		if (bs->slot.type == HWBP_SLOT_BREAK) {
+			err = trap_set(b, p, bs, on);
+			if (err && i > 0)
+				err = 0;
+			continue;
+		}
 		if (!on) {
 			hwbp_guard_range_remove(p->set, (uint64_t)(uintptr_t)bs);
 			continue;
@@ -474,8 +575,11 @@ static int ranges_set(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 			err = 0;
 	}
 	if (err) {
-		for (size_t i = 0; i < g->nprocs; i++)
+		for (size_t i = 0; i < g->nprocs; i++) {
 			hwbp_guard_range_remove(g->procs[i].set, (uint64_t)(uintptr_t)bs);
+			if (bs->slot.type == HWBP_SLOT_BREAK)
+				trap_set(b, &g->procs[i], bs, false);
+		}
 		return err;
 	}
 	for (size_t i = 0; i < g->nprocs && !err; i++)
@@ -490,8 +594,6 @@ static int gd_install(struct hwbp_bk *b, const struct hwbp_slot *slot, bool enab
 	struct hwbp_bk_slot *bs;
 	int err;
 
-	if (slot->type != HWBP_SLOT_WATCH)
-		return -EOPNOTSUPP;
 	if (g->nslots == g->capslots) {
 		size_t cap = g->capslots ? 2 * g->capslots : 16;
 		struct hwbp_bk_slot **v = realloc(g->slots, cap * sizeof(struct hwbp_bk_slot *));
@@ -574,14 +676,14 @@ static void gd_capacity(struct hwbp_bk *b, unsigned int *watch, unsigned int *br
 {
 	(void)b;
 	*watch = GD_SLOTS_MAX;
-	*brk = 0;
+	*brk = GD_SLOTS_MAX;
 	*shared = false;
 }
 
 static int gd_free_slots(struct hwbp_bk *b, unsigned int *watch, unsigned int *brk)
 {
 	*watch = GD_SLOTS_MAX - (unsigned int)b->g->nslots;
-	*brk = 0;
+	*brk = *watch;
 	return 0;
 }
 
@@ -702,17 +804,27 @@ static void pend_hits(struct pt_task *t, struct gd_task *gt,
 	}
 }
 
-/* The access is complete: read the new bytes and queue the hits. */
+/* The access is complete: read the new bytes (or take those of STORE,
+ * the plain store just made) and queue the hits. */
 static void pend_queue(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-		       struct gd_proc *p)
+		       struct gd_proc *p, const struct hwbp_insn *store)
 {
 	for (unsigned int i = 0; i < gt->npend; i++) {
 		struct gd_pend *e = &gt->pend[i];
 
 		if (!e->bs)
 			continue;
-		if (e->hit.nvalue && mem_value(p, e->hit.addr, e->hit.len, &e->hit.value))
+		if (e->hit.nvalue && store) {
+			/* the hit's bytes are inside the store's */
+			uint64_t shift = 8 * (e->hit.addr - store->addr);
+
+			e->hit.value = store->value >> shift;
+			if (e->hit.len < 8)
+				e->hit.value &= ~0ull >> (64 - 8 * e->hit.len);
+		} else if (e->hit.nvalue &&
+			   mem_value(p, e->hit.addr, e->hit.len, &e->hit.value)) {
 			e->hit.nvalue = 0;
+		}
 		hwbp_pt_queue_hit(b, t, e->bs, &e->hit);
 	}
 	gt->npend = 0;
@@ -733,7 +845,7 @@ static int step_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	return proc_mprotect(b, p, t, page, b->g->page, orig);
 }
 
-/* Protect T's open pages again. */
+/* Protect T's open pages again, plant the breakpoint it stepped over again. */
 static void step_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 		       struct gd_proc *p)
 {
@@ -744,6 +856,10 @@ static void step_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 			proc_mprotect(b, p, t, gt->open[i], b->g->page, prot);
 	}
 	gt->nopen = 0;
+	for (size_t i = 0; gt->retrap && i < p->ntraps; i++)
+		if (p->traps[i].tr.addr == gt->retrap)
+			hwbp_ptrace_trap_plant(&p->traps[i].tr, t->tid, gt->retrap);
+	gt->retrap = 0;
 	gt->stepping = false;
 	t->stepping = false;
 	b->g->stepper = 0;
@@ -779,7 +895,7 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 
 	if (!p || !gt || hwbp_tregs_get(t->tid, &r))
 		return false;
-	if (gt->stepping) {
+	if (gt->stepping && gt->nopen) {
 		/* The stepped access reaches into another guarded page. */
 		if (!step_open(b, t, gt, p, page_down(g, fa))) {
 			t->sig = 0;
@@ -791,7 +907,7 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 		proc_resume(b, t->pid);
 		return false;
 	}
-	if (g->stepper && g->stepper_pid == t->pid) {
+	if (g->stepper && g->stepper_pid == t->pid && g->stepper != t->tid) {
 		/* Held behind another thread's step: it faults again later. */
 		t->sig = 0;
 		return true;
@@ -815,13 +931,16 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 	t->sig = 0;
 	if (emulate(t, p, &r, &insn)) {
 		g->st.emulated++;
-		pend_queue(b, t, gt, p);
+		pend_queue(b, t, gt, p, &insn);
 		return true;
 	}
-	/* Open and step, every other thread of the process held. */
-	g->stepper = t->tid;
-	g->stepper_pid = t->pid;
-	proc_stop(b, t->pid);
+	/* Open and step, every other thread of the process held (they are
+	 * already when the step is over a breakpoint's instruction). */
+	if (!gt->stepping) {
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		proc_stop(b, t->pid);
+	}
 	gt->stepping = true;
 	t->stepping = true;
 	/* Either page may be the guarded one: open what is guarded. */
@@ -847,9 +966,42 @@ static void on_step(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt)
 	if (!p)
 		return;
 	step_close(b, t, gt, p);
-	pend_queue(b, t, gt, p);
+	pend_queue(b, t, gt, p, NULL);
 	t->sig = 0;
 	proc_resume(b, t->pid);
+}
+
+/* A SIGTRAP of T: one of the breakpoints? Then a hit, and a step over it. */
+static bool on_trap(struct hwbp_bk *b, struct pt_task *t)
+{
+	struct gd *g = b->g;
+	struct gd_proc *p = proc_find(g, t->pid);
+	struct gd_task *gt = task_gd(t);
+
+	for (size_t i = 0; p && gt && i < p->ntraps; i++) {
+		struct gd_trap *k = &p->traps[i];
+		struct hwbp_hit h;
+
+		if (!hwbp_ptrace_trap_hit(&k->tr, t->tid))
+			continue;
+		hwbp_pt_hit_init(t, &h, k->tr.addr);
+		h.addr = k->bs->slot.addr;
+		h.len = k->bs->slot.len;
+		h.access = HWBP_EXEC;
+		if (k->bs->enabled)
+			hwbp_pt_queue_hit(b, t, k->bs, &h);
+		/* The instruction runs once as it was, every other thread held. */
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		proc_stop(b, t->pid);
+		hwbp_ptrace_trap_remove(&k->tr, t->tid);
+		gt->retrap = k->tr.addr;
+		gt->stepping = true;
+		t->stepping = true;
+		t->sig = 0;
+		return true;
+	}
+	return false;
 }
 
 /* --------------------------------------------------------------------- */
@@ -872,11 +1024,15 @@ static void on_entry(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	struct hwbp_guard_fault f;
 	struct hwbp_tregs r;
 
-	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect) {
+	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect ||
+	    si->entry.nr == SYS_munmap || si->entry.nr == SYS_mremap ||
+	    (si->entry.nr == SYS_mmap && (si->entry.args[3] & MAP_FIXED))) {
 		gt->mprot = true;
+		gt->unmap = si->entry.nr != SYS_mprotect && si->entry.nr != SYS_pkey_mprotect;
 		gt->maddr = si->entry.args[0];
 		gt->mlen = si->entry.args[1];
-		gt->mprot_prot = (unsigned int)si->entry.args[2];
+		gt->mprot_prot = gt->unmap ? PROT_NONE :
+			(unsigned int)si->entry.args[2] & (PROT_READ | PROT_WRITE | PROT_EXEC);
 		return;
 	}
 	if (!p || !c || !p->bounce)
@@ -959,10 +1115,14 @@ static void bounce_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt
 		gt->pend[keep++] = *e;
 	}
 	gt->npend = keep;
-	pend_queue(b, t, gt, p);
+	pend_queue(b, t, gt, p, NULL);
 }
 
-/* The target's own mprotect returned: replay it, guard again on top. */
+/*
+ * The target's own mprotect returned: replay it, guard again on top. Pages
+ * it unmapped (or mapped anew over) are no longer hwbp's: recorded as
+ * PROT_NONE, so that nothing there is guarded or restored.
+ */
 static void mprotect_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 			  struct gd_proc *p)
 {
@@ -994,6 +1154,70 @@ static void proc_catch_up(struct hwbp_bk *b, struct pt_task *t, struct gd_proc *
 	proc_resume(b, t->pid);
 }
 
+/*
+ * T enters a call (not bounced) with an argument that points into a
+ * guarded page: open those pages for the call, so that it does not fail
+ * with EFAULT. Its own accesses there are not reported, and while it runs
+ * the other threads' are not seen either (they are not held: the call may
+ * block until one of them acts).
+ */
+static void call_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+		      struct gd_proc *p, const struct gd_sysinfo *si)
+{
+	struct gd *g = b->g;
+	uint64_t pages[GD_OPEN_MAX], cookies[1];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < 6 && n < GD_OPEN_MAX; i++) {
+		uint64_t pg = page_down(g, si->entry.args[i]);
+		struct hwbp_guard_fault f;
+		bool dup = false;
+
+		if (hwbp_guard_set_classify(p->set, si->entry.args[i], 1, HWBP_RW, cookies, 1, &f) ||
+		    f.verdict == HWBP_GUARD_FOREIGN)
+			continue;
+		for (unsigned int k = 0; k < n; k++)
+			dup |= pages[k] == pg;
+		if (!dup)
+			pages[n++] = pg;
+	}
+	if (!n)
+		return;
+	g->stepper = t->tid;
+	g->stepper_pid = t->pid;
+	proc_stop(b, t->pid);
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int orig, prot;
+
+		if (page_prot(p->set, pages[k], &orig, &prot) &&
+		    !proc_mprotect(b, p, t, pages[k], g->page, orig))
+			gt->sysopen[gt->nsysopen++] = pages[k];
+	}
+	g->stepper = 0;
+	g->st.calls_opened += gt->nsysopen > 0;
+	proc_resume(b, t->pid);
+}
+
+/* T's call with pages open returned: guard them again. */
+static void call_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+		       struct gd_proc *p)
+{
+	struct gd *g = b->g;
+
+	g->stepper = t->tid;
+	g->stepper_pid = t->pid;
+	proc_stop(b, t->pid);
+	for (unsigned int k = 0; k < gt->nsysopen; k++) {
+		unsigned int orig, prot;
+
+		if (page_prot(p->set, gt->sysopen[k], &orig, &prot))
+			proc_mprotect(b, p, t, gt->sysopen[k], g->page, prot);
+	}
+	gt->nsysopen = 0;
+	g->stepper = 0;
+	proc_resume(b, t->pid);
+}
+
 static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 {
 	struct gd_task *gt = task_gd(t);
@@ -1004,15 +1228,23 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 	if (!gt || pt(GD_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0)
 		return;
 	if (si.op == GD_INFO_ENTRY) {
+		/* (with pages open: the same call, run again after the opening) */
+		if (gt->nsysopen)
+			return;
 		gt->mprot = false;
 		on_entry(b, t, gt, &si);
+		if (p && !gt->call && !gt->mprot && !b->g->stepper)
+			call_open(b, t, gt, p, &si);
 		return;
 	}
 	if (si.op != GD_INFO_EXIT || !p)
 		return;
+	if (gt->nsysopen)
+		call_close(b, t, gt, p);
 	if (gt->call)
 		bounce_exit(b, t, gt, p, si.exit.rval);
-	if (gt->mprot && si.exit.rval == 0)
+	if (gt->mprot && (si.exit.rval == 0 ||
+			  (gt->unmap && (si.exit.rval > 0 || si.exit.rval < -4095))))
 		mprotect_exit(b, t, gt, p);
 	gt->mprot = false;
 	proc_catch_up(b, t, p);
@@ -1020,6 +1252,15 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 
 /* --------------------------------------------------------------------- */
 /* Hooks of the engine (ptrace_int.h)                                    */
+
+/* Has no process a breakpoint planted? */
+static bool g_trapless(const struct hwbp_bk *b)
+{
+	for (size_t i = 0; i < b->g->nprocs; i++)
+		if (b->g->procs[i].ntraps)
+			return false;
+	return true;
+}
 
 bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo_t *si)
 {
@@ -1035,6 +1276,8 @@ bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo
 		on_step(b, t, gt);
 		return true;
 	}
+	if (sig == SIGTRAP && !(g_trapless(b)))
+		return on_trap(b, t);
 	if (sig == SIGSEGV && si && si->si_code == SEGV_ACCERR)
 		return on_fault(b, t, (uint64_t)(uintptr_t)si->si_addr);
 	return false;
@@ -1067,6 +1310,11 @@ static void child_clean(struct hwbp_bk *b, struct gd_proc *p, pid_t child)
 
 		run_call(&tmp, SYS_munmap, args, &ret);
 	}
+	for (size_t i = 0; i < p->ntraps; i++) {
+		struct hwbp_ptrace_trap tr = p->traps[i].tr;
+
+		hwbp_ptrace_trap_remove(&tr, child);
+	}
 }
 
 bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
@@ -1085,7 +1333,15 @@ bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
 			hwbp_guard_set_destroy(set);
 			return false;
 		}
-		c->bounce = proc_find(b->g, t->pid)->bounce;
+		p = proc_find(b->g, t->pid);
+		c->bounce = p->bounce;
+		if (p->ntraps) {
+			c->traps = malloc(p->ntraps * sizeof(*c->traps));
+			if (c->traps) {
+				memcpy(c->traps, p->traps, p->ntraps * sizeof(*c->traps));
+				c->ntraps = p->ntraps;
+			}
+		}
 		return false;	/* the engine follows it */
 	}
 	/* Its first stop, then its memory as without hwbp, then let go. */
@@ -1150,6 +1406,14 @@ void hwbp_gd_detach(struct hwbp_bk *b)
 		for (size_t k = 0; runs && k < n; k++)
 			proc_mprotect(b, p, NULL, runs[k].addr, runs[k].len, runs[k].orig);
 		free(runs);
+		for (size_t k = 0; k < p->ntraps; k++) {
+			size_t from = 0;
+			struct pt_task *t = proc_thread(b, p->pid, &from);
+
+			if (t)
+				hwbp_ptrace_trap_remove(&p->traps[k].tr, t->tid);
+		}
+		p->ntraps = 0;
 		if (p->bounce) {
 			uint64_t args[6] = { p->bounce, GD_BOUNCE_SIZE, 0, 0, 0, 0 };
 			int64_t ret;

@@ -327,6 +327,11 @@ static int wait_trap(pid_t tid, int *sig)
 /* Run TID to its next system call stop (the exit of its call). */
 static int to_exit(pid_t tid, int *sig)
 {
+	return hwbp_inject_to_call(tid, sig);
+}
+
+int hwbp_inject_to_call(pid_t tid, int *sig)
+{
 	int err = (int)pt(PTRACE_SYSCALL, tid, 0, NULL);
 
 	while (!err) {

@@ -62,4 +62,13 @@ void hwbp_tregs_perf(const struct hwbp_tregs *r, uint64_t all[40]);
 int hwbp_inject_syscall(pid_t tid, bool at_entry, long nr, const uint64_t args[6], int64_t *ret,
 			int *sig);
 
+/*
+ * hwbp_inject_to_call() - run the stopped thread TID to its next system
+ * call stop: the exit of the call it is in, or the entry of the next one
+ * (a call interrupted inside the kernel restarts into its entry stop).
+ * Signals that come meanwhile go to *SIG (the first; 0: none).
+ * Return: 0 or a negative errno.
+ */
+int hwbp_inject_to_call(pid_t tid, int *sig);
+
 #endif /* HWBP_BACKEND_INJECT_H */

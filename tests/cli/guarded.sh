@@ -429,8 +429,15 @@ else not_ok "stat --backend guard (exit $rc)"; { cat "$tmp/py.err"; echo "$out";
 # --- refusals: memory the kernel writes on its own ---------------------------------
 expect_error "w:tlsvar by name: thread-local, no fixed address (125)" 125 "tlsvar.*thread-local" \
 	"$HWBP" watch --backend guard w:tlsvar -- "$G-O0" addrs
-expect_error "x: with --backend guard: refused, one line (125)" 125 "." \
-	"$HWBP" watch --backend guard x:len_write -- "$G-O0" lengths
+# x: a software breakpoint on len_write's first instruction, stepped over:
+# one hit per call (one per position), each at the function's entry.
+grun x:len_write -- "$G-O0" lengths
+gcheck "x:len_write under guard: one hit per call, at its first instruction, the target unharmed" "
+pos = [int(p) for p in next(l for l in tout.splitlines() if l.startswith('positions ')).split()[1:]]
+assert rc == 0, 'exit %d' % rc
+assert len(pos) > 20 and len(hits) == len(pos), (len(hits), len(pos))
+assert all(h['access'] == 'x' and h['func'] == 'len_write' and h['offset'] == 0 for h in hits), hits[:3]
+assert summ['hits'] == len(pos), summ"
 
 # Launched with ASLR off, the target's stack, TLS and rseq area are where a
 # first run under hwbp (watching something else) finds them. At exec, when
