@@ -34,11 +34,13 @@ for n, l in enumerate(open("tests/targets/guarded.c"), 1):
 print(json.dumps(L))')
 export LINES_JSON
 
-# grun ARGS...: hwbp watch --backend guard --json -o REPORT ARGS...; sets
+# grun ARGS...: hwbp watch --backend guard --json -o REPORT ARGS... (at most
+# 120 s); sets
 # $out (the target's stdout), $err, $rc (see run), and the report's file.
 grun() {
 	rm -f "$tmp/rep.json"
-	run "$HWBP" watch --backend guard --json -o "$tmp/rep.json" "$@"
+	# A hang fails its test (exit 124), not the whole script.
+	run timeout -k 5 120 "$HWBP" watch --backend guard --json -o "$tmp/rep.json" "$@"
 	printf '%s\n' "$out" >"$tmp/tout"
 }
 
@@ -161,6 +163,30 @@ assert summ['hits'] == 5 and summ['guard_steps'] == 2, summ
 "
 done
 
+# Two points side by side: a store over both is a hit on each, with the
+# bytes of each it touched.
+grun w:buf+100/5 w:buf+105/5 -- "$G-O2" wide
+gcheck "two adjacent points (buf+100/5, buf+105/5): a store over both is one hit on each, its own bytes" "
+assert rc == 0, 'exit %d' % rc
+st = [(96, 8, 0x0807060504030201), (108, 4, 0x44332211), (101, 8, 0xa8a7a6a5a4a3a2a1),
+      (99, 2, 0xbbaa), (110, 8, 0x1d1c1b1a19181716), (92, 8, 0x2f2e2d2c2b2a2928), (104, 1, 0xcc)]
+mem = bytearray(256)
+want = []
+for i, (p, n, v) in enumerate(st):
+    new = bytearray(mem)
+    new[p:p + n] = v.to_bytes(n, 'little')
+    for spec, a in (('w:buf+100/5', 100), ('w:buf+105/5', 105)):
+        lo, hi = max(p, a), min(p + n, a + 5)
+        if lo < hi:
+            want.append((i, spec, lo, hi - lo, int.from_bytes(mem[lo:hi], 'little'), int.from_bytes(new[lo:hi], 'little')))
+    mem = new
+got = [(h['spec'], rel(h, 'buf'), h['len'], ival(h, 'old'), ival(h)) for h in hits]
+assert sorted(got) == sorted(w[1:] for w in want), (got, want)
+for spec in ('w:buf+100/5', 'w:buf+105/5'):
+    assert [g for g in got if g[0] == spec] == [w[1:] for w in want if w[1] == spec], spec
+assert summ['hits'] == len(want) == 6, summ
+"
+
 # --- threads -------------------------------------------------------------------
 # 8 threads at once, each writing its own word of tsh.w 1000 times and a word
 # of tsh.pad (same page, not watched) after each: no write slips through
@@ -188,6 +214,18 @@ assert summ['hits'] == 8000 and summ['lost'] == 0, summ
 assert summ['guard_steps'] == 8000, ('the 8000 writes of tsh.pad are steps', summ)
 "
 done
+
+# Atomic read-modify-writes from 4 threads at once: each is single-stepped
+# with its page open, the others stopped: every increment a hit, none lost.
+grun w:acnt.cnt -- "$G-O2" atomic 4 500
+gcheck "atomic 4 500: 2000 lock-add hits (rw), 500 per thread, each value once, the count exact" "
+assert rc == 0 and 'acnt 2000' in tout, ('exit', rc)
+c = Counter(h['tid'] for h in hits)
+assert len(c) == 4 and set(c.values()) == {500}, c
+assert sorted(ival(h) for h in hits) == list(range(1, 2001)), 'each value once'
+assert all(ival(h) == ival(h, 'old') + 1 and h['access'] == 'rw' and h['len'] == 8 and h['line'] == L['ATOMIC'] for h in hits), hits[:2]
+assert summ['hits'] == 2000 and summ['guard_steps'] == 2000, summ
+"
 
 # --- system calls --------------------------------------------------------------
 # read, pread64 and recvfrom into w-watched buffers, write, sendto and
@@ -235,6 +273,21 @@ k = [h for h in hits if h.get('by') == 'kernel']
 assert len(k) == 1 and k[0]['syscall'] == 'read' and rel(k[0], 'rdbuf') == 2048 and k[0]['len'] == 8, k
 assert ival(k[0]) == int.from_bytes(bytes(range(0x40, 0x48)), 'little') and ival(k[0], 'old') == 0, k
 assert len(hits) == 1 and summ['hits'] == 1, hits"
+
+# A signal stack in a watched buffer: the kernel writes signal frames there.
+# The target must not be harmed: hwbp refuses (one line, 125) or the
+# signals reach the handler as without hwbp.
+grun w:altstk -- "$G-O2" altstack 3
+lines=$(printf '%s' "$err" | grep -c '')
+if { [ "$rc" = 0 ] && [[ "$out" == *"usr1 3"* ]]; } ||
+   { [ "$rc" = 125 ] && [ "$lines" = 1 ] && [[ "$err" == "hwbp: "* ]] && [ -z "$out" ]; }; then
+	ok "w:altstk, then sigaltstack(altstk): the target unharmed (exit $rc)"
+else not_ok "w:altstk, then sigaltstack(altstk): exit $rc (139: killed, its signal frame could not be written)"
+	printf 'target: %s\nstderr: %s\n' "$out" "$err" | diag; fi
+grun w:alt_var -- "$G-O2" altstack 3
+gcheck "altstack: a watched variable outside the signal stack: 3 hits, 3 signals handled" "
+assert rc == 0 and 'usr1 3' in tout, ('exit', rc)
+assert [(ival(h, 'old'), ival(h), h['line']) for h in hits] == [(0, 1, L['ALT']), (1, 2, L['ALT']), (2, 3, L['ALT'])], hits"
 
 # --- the target's own SIGSEGV handler and mprotect(2) -----------------------------
 for v in $(variants O0 O2); do
@@ -357,6 +410,16 @@ grun --max-hits 2 w:fvar -- "$G-O2" write 50
 gcheck "--max-hits 2: 2 hits, then the command's 48 more writes land unguarded (exit 0)" "
 assert rc == 0, ('exit', rc)
 assert [(ival(h, 'old'), ival(h)) for h in hits] == [(0, 1), (1, 2)] and summ['hits'] == 2, hits"
+
+# A w: and an rw: point on one page (so PROT_NONE): the w: point's reads
+# are stepped, the rw: point's read at the end (five checks the values) is
+# a hit.
+grun w:f_int rw:f_char -- "$G-O2" five
+gcheck "w:f_int and rw:f_char on one page: f_int's write, f_char's 2 writes and 1 read" "
+assert rc == 0, rc
+got = [(h['spec'], h['access'], ival(h, 'old'), ival(h)) for h in hits]
+assert got == [('w:f_int', 'w', 0, 7), ('rw:f_char', 'w', 0, 1), ('rw:f_char', 'w', 1, 2), ('rw:f_char', 'r', 2, 2)], got
+assert summ['hits'] == 4, summ"
 
 run "$HWBP" stat --backend guard --json w:fvar -- "$G-O2" write 7
 out=$(printf '%s\n' "$out" | grep '^{')

@@ -26,6 +26,14 @@
  *               N threads (at most 16), started together; thread i writes
  *               tsh.w[i] = 1, 2, ... ITERS (LINE_G_THREAD) and after each
  *               such write tsh.pad[i] (LINE_G_PAD; tsh.pad shares the page)
+ *   atomic N ITERS
+ *               N threads (at most 16), started together, each adding 1 to
+ *               acnt.cnt ITERS times with one atomic read-modify-write
+ *               (LINE_G_ATOMIC) and writing acnt.other (same page) after
+ *               each; prints "acnt TOTAL", exit 3 if an increment was lost
+ *   altstack N  a SIGUSR1 handler on a signal stack in .bss (altstk, 4
+ *               pages); N times alt_var = i (LINE_G_ALT), raise(SIGUSR1);
+ *               prints "usr1 N", exit 3 if a signal did not reach it
  *   syscalls    system calls on guarded buffers, each checked (exit 3 and a
  *               line on stderr if any fails or gets wrong data); the data
  *               is src[i] = 0x40 + i:
@@ -156,6 +164,18 @@ struct fpage {
 	char rest[PAGE - sizeof(int)];
 };
 struct fpage f_page PAGED;
+
+/* atomic: the counter and an unwatched neighbour, alone on their page */
+struct apage {
+	volatile long cnt;
+	volatile long other;
+	char rest[PAGE - 2 * sizeof(long)];
+};
+struct apage acnt PAGED;
+
+/* altstack: a signal stack in .bss */
+unsigned char altstk[4 * PAGE] PAGED;
+volatile int alt_var;
 
 /* addrs, sleep */
 static __thread volatile int tlsvar;
@@ -322,6 +342,78 @@ static int mode_threads(long n, long iters)
 		if (tsh.w[i] != iters || tsh.pad[i] != iters - 1)
 			return fail("threads: a word does not hold its last value");
 	return 0;
+}
+
+/* --- atomic --------------------------------------------------------------- */
+
+WRITER void atomic_bump(void)
+{
+	__atomic_add_fetch(&acnt.cnt, 1, __ATOMIC_SEQ_CST); /* LINE_G_ATOMIC */
+}
+
+static void *atomic_main(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(tbarrier);
+	for (long k = 0; k < titers; k++) {
+		atomic_bump();
+		acnt.other = k;
+	}
+	return NULL;
+}
+
+static int mode_atomic(long n, long iters)
+{
+	pthread_barrier_t barrier;
+	pthread_t t[16];
+
+	if (n < 1 || n > 16)
+		return fail("atomic: N must be 1 to 16");
+	printf("acnt %p\n", (void *)&acnt.cnt);
+	fflush(stdout);
+	titers = iters;
+	tbarrier = &barrier;
+	pthread_barrier_init(&barrier, NULL, (unsigned int)n);
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, atomic_main, NULL))
+			return fail("atomic: pthread_create");
+	for (long i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	printf("acnt %ld\n", (long)acnt.cnt);
+	return acnt.cnt == n * iters ? 0 : fail("atomic: increments lost");
+}
+
+/* --- altstack ------------------------------------------------------------- */
+
+static volatile sig_atomic_t nusr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	nusr1++;
+}
+
+WRITER void set_alt(int v)
+{
+	alt_var = v; /* LINE_G_ALT */
+}
+
+static int mode_altstack(long n)
+{
+	stack_t ss = { .ss_sp = altstk, .ss_size = sizeof(altstk), .ss_flags = 0 };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_ONSTACK;
+	if (sigaltstack(&ss, NULL) || sigaction(SIGUSR1, &sa, NULL))
+		return fail("altstack: sigaltstack");
+	for (long i = 0; i < n; i++) {
+		set_alt((int)i + 1);
+		raise(SIGUSR1);
+	}
+	printf("usr1 %d\n", (int)nusr1);
+	return nusr1 == n ? 0 : fail("altstack: a signal was lost");
 }
 
 /* --- syscalls ------------------------------------------------------------- */
@@ -792,6 +884,10 @@ int main(int argc, char **argv)
 		return mode_threads(a < 0 ? 8 : a, b < 0 ? 1000 : b);
 	if (!strcmp(mode, "syscalls"))
 		return mode_syscalls();
+	if (!strcmp(mode, "atomic"))
+		return mode_atomic(a < 0 ? 8 : a, b < 0 ? 1000 : b);
+	if (!strcmp(mode, "altstack"))
+		return mode_altstack(a < 0 ? 3 : a);
 	if (!strcmp(mode, "segv"))
 		return mode_segv();
 	if (!strcmp(mode, "segv-die"))
@@ -819,7 +915,8 @@ int main(int argc, char **argv)
 		return mode_addrs();
 	if (!strcmp(mode, "sleep"))
 		return mode_sleep(a < 0 ? 10 : a);
-	fprintf(stderr, "usage: guarded lengths|wide|threads N ITERS|syscalls|segv|segv-die|"
-			"mprotect|fork K|exec N|write N|s64|five|addrs|sleep [MS]\n");
+	fprintf(stderr, "usage: guarded lengths|wide|threads N ITERS|atomic N ITERS|syscalls|"
+			"altstack N|segv|segv-die|mprotect|fork K|exec N|write N|s64|five|addrs|"
+			"sleep [MS]\n");
 	return 2;
 }
