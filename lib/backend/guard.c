@@ -68,6 +68,19 @@
 #else
 #define GD_NR_REGS 33			/* x0-x30, sp, pc; r0-r31, pc */
 #endif
+/*
+ * The thread control block the kernel writes (clear_child_tid: the tid
+ * word of glibc's struct pthread, cleared at thread exit) sits at the
+ * thread pointer: above it on x86-64 (TLS variant II), below it on arm64
+ * and LoongArch (variant I). GD_TCB_BYTES is more than glibc's and musl's
+ * struct pthread; the rseq area is given exactly by the kernel.
+ */
+#define GD_TCB_BYTES 4096u
+#if defined(__x86_64__)
+#define GD_TCB_BELOW 0u
+#else
+#define GD_TCB_BELOW (GD_TCB_BYTES - 16u)
+#endif
 
 #define GD_SYSCALL_INFO 0x420e		/* PTRACE_GET_SYSCALL_INFO, Linux 5.3 */
 #define GD_RSEQ_CONFIG 0x420f		/* PTRACE_GET_RSEQ_CONFIGURATION, Linux 5.13 */
@@ -150,8 +163,10 @@ struct gd_task {
 	/* a bounced system call */
 	const struct gd_call *call;
 	uint64_t buf, count;
-	/* the target's own mprotect */
+	/* the target's own mprotect, or a call that unmaps: munmap, mremap,
+	 * mmap over a mapping (MAP_FIXED) */
 	bool mprot;
+	bool unmap;
 	uint64_t maddr, mlen;
 	unsigned int mprot_prot;
 };
@@ -393,9 +408,15 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 			fb[nfb++] = (struct hwbp_guard_forbid){ m->start, m->end - m->start,
 							       HWBP_GUARD_THREAD_STACK, t->tid };
 		tp = hwbp_tregs_tp(t->tid, &r);
-		if (tp > 2 * b->g->page)
-			fb[nfb++] = (struct hwbp_guard_forbid){ page_down(b->g, tp) - 2 * b->g->page,
-							       4 * b->g->page, HWBP_GUARD_TCB, t->tid };
+		m = hwbp_guard_maps_find(maps, tp);
+		if (m && tp > GD_TCB_BYTES) {
+			/* within the mapping that holds it */
+			uint64_t lo = tp - GD_TCB_BELOW, hi = lo + GD_TCB_BYTES;
+
+			lo = lo < m->start ? m->start : lo;
+			hi = hi > m->end ? m->end : hi;
+			fb[nfb++] = (struct hwbp_guard_forbid){ lo, hi - lo, HWBP_GUARD_TCB, t->tid };
+		}
 		memset(&rs, 0, sizeof(rs));
 		if (pt(GD_RSEQ_CONFIG, t->tid, sizeof(rs), &rs) > 0 && rs.ptr && rs.size)
 			fb[nfb++] = (struct hwbp_guard_forbid){ rs.ptr, rs.size, HWBP_GUARD_RSEQ,
@@ -779,17 +800,27 @@ static void pend_hits(struct pt_task *t, struct gd_task *gt,
 	}
 }
 
-/* The access is complete: read the new bytes and queue the hits. */
+/* The access is complete: read the new bytes (or take those of STORE,
+ * the plain store just made) and queue the hits. */
 static void pend_queue(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-		       struct gd_proc *p)
+		       struct gd_proc *p, const struct hwbp_insn *store)
 {
 	for (unsigned int i = 0; i < gt->npend; i++) {
 		struct gd_pend *e = &gt->pend[i];
 
 		if (!e->bs)
 			continue;
-		if (e->hit.nvalue && mem_value(p, e->hit.addr, e->hit.len, &e->hit.value))
+		if (e->hit.nvalue && store) {
+			/* the hit's bytes are inside the store's */
+			uint64_t shift = 8 * (e->hit.addr - store->addr);
+
+			e->hit.value = store->value >> shift;
+			if (e->hit.len < 8)
+				e->hit.value &= ~0ull >> (64 - 8 * e->hit.len);
+		} else if (e->hit.nvalue &&
+			   mem_value(p, e->hit.addr, e->hit.len, &e->hit.value)) {
 			e->hit.nvalue = 0;
+		}
 		hwbp_pt_queue_hit(b, t, e->bs, &e->hit);
 	}
 	gt->npend = 0;
@@ -896,7 +927,7 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 	t->sig = 0;
 	if (emulate(t, p, &r, &insn)) {
 		g->st.emulated++;
-		pend_queue(b, t, gt, p);
+		pend_queue(b, t, gt, p, &insn);
 		return true;
 	}
 	/* Open and step, every other thread of the process held (they are
@@ -931,7 +962,7 @@ static void on_step(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt)
 	if (!p)
 		return;
 	step_close(b, t, gt, p);
-	pend_queue(b, t, gt, p);
+	pend_queue(b, t, gt, p, NULL);
 	t->sig = 0;
 	proc_resume(b, t->pid);
 }
@@ -989,11 +1020,15 @@ static void on_entry(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	struct hwbp_guard_fault f;
 	struct hwbp_tregs r;
 
-	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect) {
+	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect ||
+	    si->entry.nr == SYS_munmap || si->entry.nr == SYS_mremap ||
+	    (si->entry.nr == SYS_mmap && (si->entry.args[3] & MAP_FIXED))) {
 		gt->mprot = true;
+		gt->unmap = si->entry.nr != SYS_mprotect && si->entry.nr != SYS_pkey_mprotect;
 		gt->maddr = si->entry.args[0];
 		gt->mlen = si->entry.args[1];
-		gt->mprot_prot = (unsigned int)si->entry.args[2];
+		gt->mprot_prot = gt->unmap ? PROT_NONE :
+			(unsigned int)si->entry.args[2] & (PROT_READ | PROT_WRITE | PROT_EXEC);
 		return;
 	}
 	if (!p || !c || !p->bounce)
@@ -1076,10 +1111,14 @@ static void bounce_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt
 		gt->pend[keep++] = *e;
 	}
 	gt->npend = keep;
-	pend_queue(b, t, gt, p);
+	pend_queue(b, t, gt, p, NULL);
 }
 
-/* The target's own mprotect returned: replay it, guard again on top. */
+/*
+ * The target's own mprotect returned: replay it, guard again on top. Pages
+ * it unmapped (or mapped anew over) are no longer hwbp's: recorded as
+ * PROT_NONE, so that nothing there is guarded or restored.
+ */
 static void mprotect_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 			  struct gd_proc *p)
 {
@@ -1129,7 +1168,8 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 		return;
 	if (gt->call)
 		bounce_exit(b, t, gt, p, si.exit.rval);
-	if (gt->mprot && si.exit.rval == 0)
+	if (gt->mprot && (si.exit.rval == 0 ||
+			  (gt->unmap && (si.exit.rval > 0 || si.exit.rval < -4095))))
 		mprotect_exit(b, t, gt, p);
 	gt->mprot = false;
 	proc_catch_up(b, t, p);
