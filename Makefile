@@ -213,12 +213,11 @@ $(O)/bench/writer: bench/writer.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(TGT_CFLAGS) -O2 -no-pie -fno-PIE -o $@ $<
 
-# The workload of bench/guard, the same way; -fno-toplevel-reorder keeps
-# `watched` and `neighbour` in the order written, on one page.
+# The workload of bench/guard, the same way.
 $(O)/bench/gwriter: bench/gwriter.c
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(TGT_CFLAGS) -O2 -fno-toplevel-reorder -no-pie -fno-PIE -o $@ $<
+	$(Q)$(CC) $(TGT_CFLAGS) -O2 -no-pie -fno-PIE -o $@ $<
 
 $(O)/bench/%: bench/%.c $(O)/libhwbp.a $(HDRS)
 	$(call msg,CC,$<)
