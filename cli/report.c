@@ -172,7 +172,8 @@ static void guard_text(const struct watch *w)
 	if (guard_stats(w, &gs))
 		fprintf(w->out, "guard: %" PRIu64 " steps over unwatched bytes, %" PRIu64
 			" stores emulated, %" PRIu64 " accesses stepped with the page open, %" PRIu64
-			" system calls bounced\n", gs.steps, gs.emulated, gs.opened, gs.bounced);
+			" system calls bounced, %" PRIu64 " run with their pages open\n", gs.steps,
+			gs.emulated, gs.opened, gs.bounced, gs.calls_opened);
 }
 
 /* The summary record's common fields (DESIGN.md); the caller ends it. */
@@ -191,6 +192,7 @@ static void summary_begin(struct watch *w, struct json *j, uint64_t lost, uint64
 			json_uint(j, "guard_emulated", gs.emulated);
 			json_uint(j, "guard_opened", gs.opened);
 			json_uint(j, "guard_bounced", gs.bounced);
+			json_uint(j, "guard_calls_opened", gs.calls_opened);
 		}
 	}
 	if (!watch_npending(w))

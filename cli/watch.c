@@ -184,7 +184,6 @@ static int refuse_undelivered(struct watch *w)
  *   - the machine does not deliver debug exceptions (the check of
  *     refuse_undelivered(), made here already);
  *   - the SPECs resolved so far need more debug registers than the CPU has.
- * Execute SPECs keep the debug registers: guard cannot break on code.
  */
 static void pick_backend(struct watch *w)
 {
@@ -194,9 +193,6 @@ static void pick_backend(struct watch *w)
 	w->backend = w->args->backend;
 	if (w->backend != HWBP_BACKEND_AUTO)
 		return;
-	for (int i = 0; i < w->nspec; i++)
-		if (w->spec[i].resolved && w->spec[i].arm == HWBP_EXEC)
-			return;
 	if (!hwbp_host_debug_check(run_backend(w), &dc) &&
 	    dc.delivered == HWBP_DEBUG_NOT_DELIVERED) {
 		snprintf(w->fallback, sizeof(w->fallback),

@@ -487,8 +487,13 @@ enum hwbp_backend_kind {
  *     (recv and send in glibc) are passed through a bounce area the library maps
  *     in the target, so the call behaves as without hwbp (never EFAULT),
  *     and a kernel access to a point is a hit with @kernel set, @syscall
- *     naming the call and @ip the instruction after it. Other calls are
- *     let run: one that needs a guarded page may fail with EFAULT;
+ *     naming the call and @ip the instruction after it. Another call
+ *     with an argument that points into a guarded page (fstat(2) into a
+ *     watched struct, say) runs with that page open: it does not fail,
+ *     and its access is not reported (nor are other threads' accesses to
+ *     that page while it runs). A call that reaches guarded memory only
+ *     through a pointer in memory (readv's iovecs) may still fail with
+ *     EFAULT;
  *   - memory the kernel writes on its own is refused (-EINVAL with the
  *     reason logged): the stack of any thread (signal frames), each
  *     thread's control block (clear_child_tid) and rseq area, shared
@@ -1078,6 +1083,9 @@ int hwbp_session_lost(struct hwbp_session *s, uint64_t *lost);
  * @emulated: accesses the library completed itself (plain stores)
  * @opened:   accesses single-stepped with their page open
  * @bounced:  system calls whose buffers went through the bounce area
+ * @calls_opened: other system calls with an argument pointing into a
+ *            guarded page, run with that page open (their accesses, and
+ *            other threads' meanwhile, are not seen)
  */
 struct hwbp_guard_stats {
 	size_t sz;
@@ -1086,6 +1094,7 @@ struct hwbp_guard_stats {
 	uint64_t emulated;
 	uint64_t opened;
 	uint64_t bounced;
+	uint64_t calls_opened;
 };
 
 /*

@@ -160,6 +160,10 @@ struct gd_task {
 	/* hits of the access being completed */
 	unsigned int npend;
 	struct gd_pend pend[GD_HITS_MAX];
+	/* another call whose arguments point into guarded pages: those pages,
+	 * opened for it */
+	unsigned int nsysopen;
+	uint64_t sysopen[GD_OPEN_MAX];
 	/* a bounced system call */
 	const struct gd_call *call;
 	uint64_t buf, count;
@@ -1150,6 +1154,70 @@ static void proc_catch_up(struct hwbp_bk *b, struct pt_task *t, struct gd_proc *
 	proc_resume(b, t->pid);
 }
 
+/*
+ * T enters a call (not bounced) with an argument that points into a
+ * guarded page: open those pages for the call, so that it does not fail
+ * with EFAULT. Its own accesses there are not reported, and while it runs
+ * the other threads' are not seen either (they are not held: the call may
+ * block until one of them acts).
+ */
+static void call_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+		      struct gd_proc *p, const struct gd_sysinfo *si)
+{
+	struct gd *g = b->g;
+	uint64_t pages[GD_OPEN_MAX], cookies[1];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < 6 && n < GD_OPEN_MAX; i++) {
+		uint64_t pg = page_down(g, si->entry.args[i]);
+		struct hwbp_guard_fault f;
+		bool dup = false;
+
+		if (hwbp_guard_set_classify(p->set, si->entry.args[i], 1, HWBP_RW, cookies, 1, &f) ||
+		    f.verdict == HWBP_GUARD_FOREIGN)
+			continue;
+		for (unsigned int k = 0; k < n; k++)
+			dup |= pages[k] == pg;
+		if (!dup)
+			pages[n++] = pg;
+	}
+	if (!n)
+		return;
+	g->stepper = t->tid;
+	g->stepper_pid = t->pid;
+	proc_stop(b, t->pid);
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int orig, prot;
+
+		if (page_prot(p->set, pages[k], &orig, &prot) &&
+		    !proc_mprotect(b, p, t, pages[k], g->page, orig))
+			gt->sysopen[gt->nsysopen++] = pages[k];
+	}
+	g->stepper = 0;
+	g->st.calls_opened += gt->nsysopen > 0;
+	proc_resume(b, t->pid);
+}
+
+/* T's call with pages open returned: guard them again. */
+static void call_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+		       struct gd_proc *p)
+{
+	struct gd *g = b->g;
+
+	g->stepper = t->tid;
+	g->stepper_pid = t->pid;
+	proc_stop(b, t->pid);
+	for (unsigned int k = 0; k < gt->nsysopen; k++) {
+		unsigned int orig, prot;
+
+		if (page_prot(p->set, gt->sysopen[k], &orig, &prot))
+			proc_mprotect(b, p, t, gt->sysopen[k], g->page, prot);
+	}
+	gt->nsysopen = 0;
+	g->stepper = 0;
+	proc_resume(b, t->pid);
+}
+
 static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 {
 	struct gd_task *gt = task_gd(t);
@@ -1160,12 +1228,19 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 	if (!gt || pt(GD_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0)
 		return;
 	if (si.op == GD_INFO_ENTRY) {
+		/* (with pages open: the same call, run again after the opening) */
+		if (gt->nsysopen)
+			return;
 		gt->mprot = false;
 		on_entry(b, t, gt, &si);
+		if (p && !gt->call && !gt->mprot && !b->g->stepper)
+			call_open(b, t, gt, p, &si);
 		return;
 	}
 	if (si.op != GD_INFO_EXIT || !p)
 		return;
+	if (gt->nsysopen)
+		call_close(b, t, gt, p);
 	if (gt->call)
 		bounce_exit(b, t, gt, p, si.exit.rval);
 	if (gt->mprot && (si.exit.rval == 0 ||

@@ -93,7 +93,7 @@ run "$HWBP" watch --backend guard w:config.limit -- "$T/demo-O0"
 if [ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | grep -c ' -> ')" = 6 ] &&
    printf '%s\n' "$out" | grep -Eq "w   grow\+[0-9]+ \(demo.c:$GROW\)  10 -> 15$" &&
    printf '%s\n' "$out" | grep -Eq '^6 hits, 0 lost, ' &&
-   printf '%s\n' "$out" | grep -Eq '^guard: [0-9]+ steps over unwatched bytes, [0-9]+ stores emulated, [0-9]+ accesses stepped with the page open, [0-9]+ system calls bounced$'; then
+   printf '%s\n' "$out" | grep -Eq '^guard: [0-9]+ steps over unwatched bytes, [0-9]+ stores emulated, [0-9]+ accesses stepped with the page open, [0-9]+ system calls bounced, [0-9]+ run with their pages open$'; then
 	ok "text: old -> new on each line, the summary and the guard line"
 else not_ok "text (exit $rc)"; printf '%s\n%s\n' "$out" "$err" | diag; fi
 if [ -z "$err" ]; then ok "--backend guard: nothing on stderr"
