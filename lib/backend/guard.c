@@ -696,30 +696,40 @@ static int gd_stats(struct hwbp_bk *b, struct hwbp_guard_stats *out)
 /* --------------------------------------------------------------------- */
 /* Faults                                                                */
 
-/* Stop every running thread of PID (the others of the engine run on). */
-static void proc_stop(struct hwbp_bk *b, pid_t pid)
+/*
+ * Stop every running thread of T's process (the other processes' run on).
+ * Their stops are taken as usual, which may add or drop tasks and so move
+ * T in the engine's array. Return: T where it is now, or NULL if gone.
+ */
+static struct pt_task *proc_stop(struct hwbp_bk *b, struct pt_task *t)
 {
-	for (size_t i = 0; i < b->ntasks; i++) {
-		struct pt_task *t = &b->tasks[i];
+	pid_t pid = t->pid, tid = t->tid;
 
-		if (t->pid == pid && !t->stopped && !t->dying && !t->fresh)
-			pt(PTRACE_INTERRUPT, t->tid, 0, NULL);
+	for (size_t i = 0; i < b->ntasks; i++) {
+		struct pt_task *o = &b->tasks[i];
+
+		if (o->pid == pid && !o->stopped && !o->dying && !o->fresh)
+			pt(PTRACE_INTERRUPT, o->tid, 0, NULL);
 	}
 	for (size_t i = 0; i < b->ntasks;) {
-		struct pt_task *t = &b->tasks[i];
+		struct pt_task *o = &b->tasks[i];
 
-		if (t->pid != pid || t->stopped || t->dying || t->fresh) {
+		if (o->pid != pid || o->stopped || o->dying || o->fresh) {
 			i++;
 			continue;
 		}
 		/* (again: a step's end may have let it go meanwhile) */
-		pt(PTRACE_INTERRUPT, t->tid, 0, NULL);
-		hwbp_pt_task_wait(b, t);	/* gone: the next task moved into slot i */
+		pt(PTRACE_INTERRUPT, o->tid, 0, NULL);
+		hwbp_pt_task_wait(b, o);	/* gone: the next task moved into slot i */
 	}
+	return hwbp_pt_task_find(b, tid);
 }
 
 static void proc_resume(struct hwbp_bk *b, pid_t pid)
 {
+	/* Every thread is being stopped: the caller resumes them after. */
+	if (b->quiescing)
+		return;
 	for (size_t i = 0; i < b->ntasks; i++)
 		if (b->tasks[i].pid == pid)
 			hwbp_pt_task_resume(b, &b->tasks[i]);
@@ -882,8 +892,9 @@ static bool emulate(struct pt_task *t, struct gd_proc *p, struct hwbp_tregs *r,
 }
 
 /* A SIGSEGV of T at FA. Return: true when it was hwbp's. */
-static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
+static bool on_fault(struct hwbp_bk *b, struct pt_task **tp, uint64_t fa)
 {
+	struct pt_task *t = *tp;
 	struct gd *g = b->g;
 	struct gd_proc *p = proc_find(g, t->pid);
 	struct gd_task *gt = task_gd(t);
@@ -939,7 +950,11 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task *t, uint64_t fa)
 	if (!gt->stepping) {
 		g->stepper = t->tid;
 		g->stepper_pid = t->pid;
-		proc_stop(b, t->pid);
+		t = proc_stop(b, t);
+		*tp = t;
+		p = t ? proc_find(g, t->pid) : NULL;
+		if (!p)
+			return true;
 	}
 	gt->stepping = true;
 	t->stepping = true;
@@ -972,8 +987,9 @@ static void on_step(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt)
 }
 
 /* A SIGTRAP of T: one of the breakpoints? Then a hit, and a step over it. */
-static bool on_trap(struct hwbp_bk *b, struct pt_task *t)
+static bool on_trap(struct hwbp_bk *b, struct pt_task **tp)
 {
+	struct pt_task *t = *tp;
 	struct gd *g = b->g;
 	struct gd_proc *p = proc_find(g, t->pid);
 	struct gd_task *gt = task_gd(t);
@@ -993,7 +1009,12 @@ static bool on_trap(struct hwbp_bk *b, struct pt_task *t)
 		/* The instruction runs once as it was, every other thread held. */
 		g->stepper = t->tid;
 		g->stepper_pid = t->pid;
-		proc_stop(b, t->pid);
+		t = proc_stop(b, t);
+		*tp = t;
+		p = t ? proc_find(g, t->pid) : NULL;
+		if (!p)
+			return true;
+		k = &p->traps[i];
 		hwbp_ptrace_trap_remove(&k->tr, t->tid);
 		gt->retrap = k->tr.addr;
 		gt->stepping = true;
@@ -1136,22 +1157,49 @@ static void mprotect_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *
 	(void)t;
 }
 
-/* Make P's pending changes now, T stopped, unless a step is under way. */
-static void proc_catch_up(struct hwbp_bk *b, struct pt_task *t, struct gd_proc *p)
+/*
+ * Hold every other thread of *TP's process stopped, for calls injected
+ * into *TP (faults of the others meanwhile wait: they fault again later).
+ * *TP is updated (the engine's array may move); return its process, or
+ * NULL if it is gone. With a step of another thread under way, they are
+ * held already.
+ */
+static struct gd_proc *hold_others(struct hwbp_bk *b, struct pt_task **tp)
 {
 	struct gd *g = b->g;
+	struct pt_task *t = *tp;
 
-	if (!p->dirty || g->stepper)
+	if (!g->stepper) {
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		t = proc_stop(b, t);
+		*tp = t;
+	}
+	return t ? proc_find(g, t->pid) : NULL;
+}
+
+/* Let them go again (unless it is another thread's step that holds them). */
+static void release_others(struct hwbp_bk *b, struct pt_task *t)
+{
+	if (b->g->stepper != t->tid)
 		return;
-	/* Faults of other threads meanwhile wait (they fault again). */
-	g->stepper = t->tid;
-	g->stepper_pid = t->pid;
-	proc_stop(b, t->pid);
-	if (proc_apply(b, p))
+	b->g->stepper = 0;
+	proc_resume(b, t->pid);
+}
+
+/* Make the pending changes of *TP's process now, unless a step is under way. */
+static void proc_catch_up(struct hwbp_bk *b, struct pt_task **tp)
+{
+	struct gd_proc *p = proc_find(b->g, (*tp)->pid);
+
+	if (!p || !p->dirty || b->g->stepper)
+		return;
+	p = hold_others(b, tp);
+	if (p && proc_apply(b, p))
 		hwbp_log(HWBP_LOG_WARN, "guard: process %d: cannot guard its pages again",
 			 (int)p->pid);
-	g->stepper = 0;
-	proc_resume(b, t->pid);
+	if (*tp)
+		release_others(b, *tp);
 }
 
 /*
@@ -1161,10 +1209,11 @@ static void proc_catch_up(struct hwbp_bk *b, struct pt_task *t, struct gd_proc *
  * the other threads' are not seen either (they are not held: the call may
  * block until one of them acts).
  */
-static void call_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+static void call_open(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt,
 		      struct gd_proc *p, const struct gd_sysinfo *si)
 {
 	struct gd *g = b->g;
+	struct pt_task *t;
 	uint64_t pages[GD_OPEN_MAX], cookies[1];
 	unsigned int n = 0;
 
@@ -1181,11 +1230,9 @@ static void call_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 		if (!dup)
 			pages[n++] = pg;
 	}
-	if (!n)
+	if (!n || !(p = hold_others(b, tp)))
 		return;
-	g->stepper = t->tid;
-	g->stepper_pid = t->pid;
-	proc_stop(b, t->pid);
+	t = *tp;
 	for (unsigned int k = 0; k < n; k++) {
 		unsigned int orig, prot;
 
@@ -1193,33 +1240,29 @@ static void call_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 		    !proc_mprotect(b, p, t, pages[k], g->page, orig))
 			gt->sysopen[gt->nsysopen++] = pages[k];
 	}
-	g->stepper = 0;
 	g->st.calls_opened += gt->nsysopen > 0;
-	proc_resume(b, t->pid);
+	release_others(b, t);
 }
 
 /* T's call with pages open returned: guard them again. */
-static void call_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-		       struct gd_proc *p)
+static void call_close(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt)
 {
-	struct gd *g = b->g;
+	struct gd_proc *p = hold_others(b, tp);
 
-	g->stepper = t->tid;
-	g->stepper_pid = t->pid;
-	proc_stop(b, t->pid);
-	for (unsigned int k = 0; k < gt->nsysopen; k++) {
+	for (unsigned int k = 0; p && k < gt->nsysopen; k++) {
 		unsigned int orig, prot;
 
 		if (page_prot(p->set, gt->sysopen[k], &orig, &prot))
-			proc_mprotect(b, p, t, gt->sysopen[k], g->page, prot);
+			proc_mprotect(b, p, *tp, gt->sysopen[k], b->g->page, prot);
 	}
 	gt->nsysopen = 0;
-	g->stepper = 0;
-	proc_resume(b, t->pid);
+	if (*tp)
+		release_others(b, *tp);
 }
 
-static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
+static void on_syscall(struct hwbp_bk *b, struct pt_task **tp)
 {
+	struct pt_task *t = *tp;
 	struct gd_task *gt = task_gd(t);
 	struct gd_proc *p = proc_find(b->g, t->pid);
 	struct gd_sysinfo si;
@@ -1234,20 +1277,25 @@ static void on_syscall(struct hwbp_bk *b, struct pt_task *t)
 		gt->mprot = false;
 		on_entry(b, t, gt, &si);
 		if (p && !gt->call && !gt->mprot && !b->g->stepper)
-			call_open(b, t, gt, p, &si);
+			call_open(b, tp, gt, p, &si);
 		return;
 	}
 	if (si.op != GD_INFO_EXIT || !p)
 		return;
-	if (gt->nsysopen)
-		call_close(b, t, gt, p);
+	if (gt->nsysopen) {
+		call_close(b, tp, gt);
+		t = *tp;
+		p = t ? proc_find(b->g, t->pid) : NULL;
+		if (!p)
+			return;
+	}
 	if (gt->call)
 		bounce_exit(b, t, gt, p, si.exit.rval);
 	if (gt->mprot && (si.exit.rval == 0 ||
 			  (gt->unmap && (si.exit.rval > 0 || si.exit.rval < -4095))))
 		mprotect_exit(b, t, gt, p);
 	gt->mprot = false;
-	proc_catch_up(b, t, p);
+	proc_catch_up(b, tp);
 }
 
 /* --------------------------------------------------------------------- */
@@ -1268,8 +1316,7 @@ bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo
 	struct gd_task *gt = t->gt;
 
 	if (sig == (SIGTRAP | 0x80)) {
-		on_syscall(b, t);
-		t->sig = 0;
+		on_syscall(b, tp);
 		return true;
 	}
 	if (gt && gt->stepping && sig == SIGTRAP) {
@@ -1277,9 +1324,9 @@ bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo
 		return true;
 	}
 	if (sig == SIGTRAP && !(g_trapless(b)))
-		return on_trap(b, t);
+		return on_trap(b, tp);
 	if (sig == SIGSEGV && si && si->si_code == SEGV_ACCERR)
-		return on_fault(b, t, (uint64_t)(uintptr_t)si->si_addr);
+		return on_fault(b, tp, (uint64_t)(uintptr_t)si->si_addr);
 	return false;
 }
 

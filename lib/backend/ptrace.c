@@ -821,9 +821,10 @@ static void flush_traps(struct hwbp_bk *b)
  */
 void hwbp_pt_quiesce(struct hwbp_bk *b)
 {
+	b->quiescing = true;
 	hwbp_pt_stop_all(b);
-	if (!b->g)
-		flush_traps(b);
+	flush_traps(b);
+	b->quiescing = false;
 }
 
 /*

@@ -83,6 +83,7 @@ struct hwbp_bk {
 	size_t qhead, qlen, qcap;
 	unsigned long options;		/* PTRACE_O_* */
 	struct gd *g;			/* the guard backend's state, or NULL */
+	bool quiescing;			/* in hwbp_pt_quiesce(): nothing is resumed */
 };
 
 
