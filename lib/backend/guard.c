@@ -53,153 +53,20 @@
 
 #include "backend/backend.h"
 #include "backend/inject.h"
-#include "backend/ptrace_int.h"
-#include "backend/tracee.h"
-#include "guard/plan.h"
+#include "backend/guard_int.h"
 #include "log.h"
 #include "sys.h"
-
-#define GD_BOUNCE_SIZE (256u * 1024u)	/* bytes a bounced call moves at most */
-#define GD_HITS_MAX 8			/* points one access reports */
-#define GD_OPEN_MAX 4			/* pages one step opens */
-#define GD_SLOTS_MAX (1u << 16)
-#if defined(__x86_64__)
-#define GD_NR_REGS 24			/* perf's x86-64 general registers */
-#else
-#define GD_NR_REGS 33			/* x0-x30, sp, pc; r0-r31, pc */
-#endif
-/*
- * The thread control block the kernel writes (clear_child_tid: the tid
- * word of glibc's struct pthread, cleared at thread exit) sits at the
- * thread pointer: above it on x86-64 (TLS variant II), below it on arm64
- * and LoongArch (variant I). GD_TCB_BYTES is more than glibc's and musl's
- * struct pthread; the rseq area is given exactly by the kernel.
- */
-#define GD_TCB_BYTES 4096u
-#if defined(__x86_64__)
-#define GD_TCB_BELOW 0u
-#else
-#define GD_TCB_BELOW (GD_TCB_BYTES - 16u)
-#endif
-
-#define GD_SYSCALL_INFO 0x420e		/* PTRACE_GET_SYSCALL_INFO, Linux 5.3 */
-#define GD_RSEQ_CONFIG 0x420f		/* PTRACE_GET_RSEQ_CONFIGURATION, Linux 5.13 */
-#define GD_INFO_ENTRY 1
-#define GD_INFO_EXIT 2
-
-/* struct ptrace_syscall_info of <linux/ptrace.h> */
-struct gd_sysinfo {
-	uint8_t op;
-	uint8_t pad[3];
-	uint32_t arch;
-	uint64_t ip;
-	uint64_t sp;
-	union {
-		struct {
-			uint64_t nr;
-			uint64_t args[6];
-		} entry;
-		struct {
-			int64_t rval;
-			uint8_t is_error;
-		} exit;
-	};
-};
-
-struct gd_rseq {
-	uint64_t ptr;
-	uint32_t size, sig, flags, pad;
-};
-
-/* A system call whose buffer can be bounced: buffer BUF, byte count COUNT. */
-struct gd_call {
-	long nr;
-	const char *name;
-	unsigned int buf, count;
-	bool kernel_writes;	/* the kernel writes the buffer (else reads it) */
-};
-
-static const struct gd_call gd_calls[] = {
-	{ SYS_read, "read", 1, 2, true },
-	{ SYS_pread64, "pread64", 1, 2, true },
-	{ SYS_recvfrom, "recvfrom", 1, 2, true },
-	{ SYS_write, "write", 1, 2, false },
-	{ SYS_pwrite64, "pwrite64", 1, 2, false },
-	{ SYS_sendto, "sendto", 1, 2, false },
-};
-
-/* An execute point: a software breakpoint planted in a process's code. */
-struct gd_trap {
-	struct hwbp_bk_slot *bs;
-	struct hwbp_ptrace_trap tr;
-};
-
-/* One traced process (one address space). */
-struct gd_proc {
-	pid_t pid;
-	struct hwbp_guard_set *set;
-	struct gd_trap *traps;
-	size_t ntraps;
-	int memfd;		/* /proc/PID/mem, -1 until needed */
-	uint64_t bounce;	/* the bounce area in the target, 0: none */
-	bool dirty;		/* the set wants changes not made yet */
-};
-
-/* A hit waiting for the access to complete. */
-struct gd_pend {
-	struct hwbp_bk_slot *bs;
-	struct hwbp_hit hit;
-};
-
-struct gd_task {
-	/* a step with pages open, or over a breakpoint's instruction */
-	bool stepping;
-	uint64_t retrap;	/* the breakpoint to plant again after the step */
-	unsigned int nopen;
-	uint64_t open[GD_OPEN_MAX];
-	/* hits of the access being completed */
-	unsigned int npend;
-	struct gd_pend pend[GD_HITS_MAX];
-	/* another call whose arguments point into guarded pages: those pages,
-	 * opened for it */
-	unsigned int nsysopen;
-	uint64_t sysopen[GD_OPEN_MAX];
-	/* a bounced system call */
-	const struct gd_call *call;
-	uint64_t buf, count;
-	/* the target's own mprotect, or a call that unmaps: munmap, mremap,
-	 * mmap over a mapping (MAP_FIXED) */
-	bool mprot;
-	bool unmap;
-	uint64_t maddr, mlen;
-	unsigned int mprot_prot;
-};
-
-struct gd {
-	uint64_t page;
-	struct gd_proc *procs;
-	size_t nprocs, capprocs;
-	struct hwbp_bk_slot **slots;
-	size_t nslots, capslots;
-	pid_t stepper;		/* the thread stepping with pages open, 0: none */
-	pid_t stepper_pid;
-	struct hwbp_guard_stats st;
-};
 
 static long pt(int req, pid_t tid, uint64_t addr, void *data)
 {
 	return hwbp_sys.ptrace(req, tid, (void *)(uintptr_t)addr, data);
 }
 
-static uint64_t page_down(const struct gd *g, uint64_t a)
-{
-	return a & ~(g->page - 1);
-}
 
 /* --------------------------------------------------------------------- */
 /* Processes and threads                                                 */
 
-static struct gd_proc *proc_find(struct gd *g, pid_t pid)
+struct gd_proc *gd_proc_find(struct gd *g, pid_t pid)
 {
 	for (size_t i = 0; i < g->nprocs; i++)
 		if (g->procs[i].pid == pid)
@@ -210,7 +77,7 @@ static struct gd_proc *proc_find(struct gd *g, pid_t pid)
 /* PID's process, made with SET (or an empty set) if it is new. */
 static struct gd_proc *proc_get(struct gd *g, pid_t pid, struct hwbp_guard_set *set)
 {
-	struct gd_proc *p = proc_find(g, pid);
+	struct gd_proc *p = gd_proc_find(g, pid);
 
 	if (p)
 		return p;
@@ -252,7 +119,7 @@ static int proc_mem(struct gd_proc *p)
 	return p->memfd;
 }
 
-static int mem_read(struct gd_proc *p, uint64_t addr, void *buf, size_t n)
+int gd_mem_read(struct gd_proc *p, uint64_t addr, void *buf, size_t n)
 {
 	int fd = proc_mem(p);
 	ssize_t r = fd < 0 ? fd : hwbp_sys.pread(fd, buf, n, addr);
@@ -260,7 +127,7 @@ static int mem_read(struct gd_proc *p, uint64_t addr, void *buf, size_t n)
 	return r == (ssize_t)n ? 0 : (r < 0 ? (int)r : -EIO);
 }
 
-static int mem_write(struct gd_proc *p, uint64_t addr, const void *buf, size_t n)
+int gd_mem_write(struct gd_proc *p, uint64_t addr, const void *buf, size_t n)
 {
 	int fd = proc_mem(p);
 	ssize_t r = fd < 0 ? fd : hwbp_sys.pwrite(fd, buf, n, addr);
@@ -269,10 +136,10 @@ static int mem_write(struct gd_proc *p, uint64_t addr, const void *buf, size_t n
 }
 
 /* The LEN (<= 8) bytes at ADDR as a little-endian integer. */
-static int mem_value(struct gd_proc *p, uint64_t addr, uint64_t len, uint64_t *v)
+int gd_mem_value(struct gd_proc *p, uint64_t addr, uint64_t len, uint64_t *v)
 {
 	unsigned char b[8] = { 0 };
-	int err = len <= 8 ? mem_read(p, addr, b, (size_t)len) : -E2BIG;
+	int err = len <= 8 ? gd_mem_read(p, addr, b, (size_t)len) : -E2BIG;
 
 	*v = 0;
 	for (uint64_t i = 0; !err && i < len; i++)
@@ -280,7 +147,7 @@ static int mem_value(struct gd_proc *p, uint64_t addr, uint64_t len, uint64_t *v
 	return err;
 }
 
-static struct gd_task *task_gd(struct pt_task *t)
+struct gd_task *gd_task_of(struct pt_task *t)
 {
 	if (!t->gt)
 		t->gt = calloc(1, sizeof(*t->gt));
@@ -351,7 +218,7 @@ static int proc_call(struct hwbp_bk *b, struct gd_proc *p, long nr, const uint64
 }
 
 /* mprotect(ADDR, LEN, PROT) in P. */
-static int proc_mprotect(struct hwbp_bk *b, struct gd_proc *p, struct pt_task *t, uint64_t addr,
+int gd_proc_mprotect(struct hwbp_bk *b, struct gd_proc *p, struct pt_task *t, uint64_t addr,
 			 uint64_t len, unsigned int prot)
 {
 	uint64_t args[6] = { addr, len, prot, 0, 0, 0 };
@@ -463,7 +330,7 @@ static size_t runs_get(const struct hwbp_guard_set *set,
 }
 
 /* Make the protections P's set wants, with every thread of P stopped. */
-static int proc_apply(struct hwbp_bk *b, struct gd_proc *p)
+int gd_proc_apply(struct hwbp_bk *b, struct gd_proc *p)
 {
 	struct hwbp_guard_run *runs;
 	size_t n = runs_get(p->set, hwbp_guard_set_changes, &runs);
@@ -474,7 +341,7 @@ static int proc_apply(struct hwbp_bk *b, struct gd_proc *p)
 	if (n)
 		err = proc_bounce(b, p);
 	for (size_t i = 0; i < n && !err; i++)
-		err = proc_mprotect(b, p, NULL, runs[i].addr, runs[i].len, runs[i].prot);
+		err = gd_proc_mprotect(b, p, NULL, runs[i].addr, runs[i].len, runs[i].prot);
 	free(runs);
 	if (!err)
 		err = hwbp_guard_set_commit(p->set);
@@ -583,7 +450,7 @@ static int ranges_set(struct hwbp_bk *b, struct hwbp_bk_slot *bs, bool on)
 		return err;
 	}
 	for (size_t i = 0; i < g->nprocs && !err; i++)
-		err = proc_apply(b, &g->procs[i]);
+		err = gd_proc_apply(b, &g->procs[i]);
 	return err;
 }
 
@@ -701,7 +568,7 @@ static int gd_stats(struct hwbp_bk *b, struct hwbp_guard_stats *out)
  * Their stops are taken as usual, which may add or drop tasks and so move
  * T in the engine's array. Return: T where it is now, or NULL if gone.
  */
-static struct pt_task *proc_stop(struct hwbp_bk *b, struct pt_task *t)
+static struct pt_task *gd_proc_stop(struct hwbp_bk *b, struct pt_task *t)
 {
 	pid_t pid = t->pid, tid = t->tid;
 
@@ -725,7 +592,7 @@ static struct pt_task *proc_stop(struct hwbp_bk *b, struct pt_task *t)
 	return hwbp_pt_task_find(b, tid);
 }
 
-static void proc_resume(struct hwbp_bk *b, pid_t pid)
+void gd_proc_resume(struct hwbp_bk *b, pid_t pid)
 {
 	/* Every thread is being stopped: the caller resumes them after. */
 	if (b->quiescing)
@@ -735,8 +602,38 @@ static void proc_resume(struct hwbp_bk *b, pid_t pid)
 			hwbp_pt_task_resume(b, &b->tasks[i]);
 }
 
+/*
+ * Hold every other thread of *TP's process stopped, for calls injected
+ * into *TP (faults of the others meanwhile wait: they fault again later).
+ * *TP is updated (the engine's array may move); return its process, or
+ * NULL if it is gone. With a step of another thread under way, they are
+ * held already.
+ */
+struct gd_proc *gd_hold_others(struct hwbp_bk *b, struct pt_task **tp)
+{
+	struct gd *g = b->g;
+	struct pt_task *t = *tp;
+
+	if (!g->stepper) {
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		t = gd_proc_stop(b, t);
+		*tp = t;
+	}
+	return t ? gd_proc_find(g, t->pid) : NULL;
+}
+
+/* Let them go again (unless it is another thread's step that holds them). */
+void gd_release_others(struct hwbp_bk *b, struct pt_task *t)
+{
+	if (b->g->stepper != t->tid)
+		return;
+	b->g->stepper = 0;
+	gd_proc_resume(b, t->pid);
+}
+
 /* Protection of the page at PAGE as committed in SET: *PROT, *ORIG. */
-static bool page_prot(const struct hwbp_guard_set *set, uint64_t page, unsigned int *orig,
+bool gd_page_prot(const struct hwbp_guard_set *set, uint64_t page, unsigned int *orig,
 		      unsigned int *prot)
 {
 	struct hwbp_guard_run *runs;
@@ -767,7 +664,7 @@ static void fault_access(struct hwbp_bk *b, struct gd_proc *p, const struct hwbp
 	memset(insn, 0, sizeof(*insn));
 	insn->sz = sizeof(*insn);
 	hwbp_tregs_perf(r, all);
-	if (b->o.decode && !mem_read(p, pc, code, sizeof(code)) &&
+	if (b->o.decode && !gd_mem_read(p, pc, code, sizeof(code)) &&
 	    !b->o.decode(code, sizeof(code), pc, all, GD_NR_REGS, fa, insn, b->o.decode_arg) &&
 	    insn->len && insn->size && insn->access) {
 		*addr = insn->addr;
@@ -781,12 +678,12 @@ static void fault_access(struct hwbp_bk *b, struct gd_proc *p, const struct hwbp
 	insn->store = false;
 	*addr = fa;
 	*size = 1;
-	page_prot(p->set, page_down(b->g, fa), &orig, &prot);
+	gd_page_prot(p->set, gd_page_down(b->g, fa), &orig, &prot);
 	*kind = prot & PROT_READ ? HWBP_WRITE : HWBP_RW;
 }
 
 /* The hits of an access [A, A+SIZE) of KIND in P, their old bytes read. */
-static void pend_hits(struct pt_task *t, struct gd_task *gt,
+void gd_pend_hits(struct pt_task *t, struct gd_task *gt,
 		      struct gd_proc *p, const uint64_t *cookies, size_t n, uint64_t a,
 		      uint64_t size, enum hwbp_access kind, uint64_t ip)
 {
@@ -808,7 +705,7 @@ static void pend_hits(struct pt_task *t, struct gd_task *gt,
 		e->hit.addr = lo;
 		e->hit.len = hi - lo;
 		e->hit.access = kind;
-		if (!mem_value(p, lo, hi - lo, &e->hit.old))
+		if (!gd_mem_value(p, lo, hi - lo, &e->hit.old))
 			e->hit.nvalue = (unsigned int)(hi - lo);
 		gt->npend++;
 	}
@@ -816,7 +713,7 @@ static void pend_hits(struct pt_task *t, struct gd_task *gt,
 
 /* The access is complete: read the new bytes (or take those of STORE,
  * the plain store just made) and queue the hits. */
-static void pend_queue(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+void gd_pend_queue(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 		       struct gd_proc *p, const struct hwbp_insn *store)
 {
 	for (unsigned int i = 0; i < gt->npend; i++) {
@@ -832,7 +729,7 @@ static void pend_queue(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 			if (e->hit.len < 8)
 				e->hit.value &= ~0ull >> (64 - 8 * e->hit.len);
 		} else if (e->hit.nvalue &&
-			   mem_value(p, e->hit.addr, e->hit.len, &e->hit.value)) {
+			   gd_mem_value(p, e->hit.addr, e->hit.len, &e->hit.value)) {
 			e->hit.nvalue = 0;
 		}
 		hwbp_pt_queue_hit(b, t, e->bs, &e->hit);
@@ -849,10 +746,10 @@ static int step_open(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	for (unsigned int i = 0; i < gt->nopen; i++)
 		if (gt->open[i] == page)
 			return 0;
-	if (gt->nopen == GD_OPEN_MAX || !page_prot(p->set, page, &orig, &prot))
+	if (gt->nopen == GD_OPEN_MAX || !gd_page_prot(p->set, page, &orig, &prot))
 		return -EINVAL;
 	gt->open[gt->nopen++] = page;
-	return proc_mprotect(b, p, t, page, b->g->page, orig);
+	return gd_proc_mprotect(b, p, t, page, b->g->page, orig);
 }
 
 /* Protect T's open pages again, plant the breakpoint it stepped over again. */
@@ -862,8 +759,8 @@ static void step_close(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 	for (unsigned int i = 0; i < gt->nopen; i++) {
 		unsigned int orig, prot;
 
-		if (page_prot(p->set, gt->open[i], &orig, &prot))
-			proc_mprotect(b, p, t, gt->open[i], b->g->page, prot);
+		if (gd_page_prot(p->set, gt->open[i], &orig, &prot))
+			gd_proc_mprotect(b, p, t, gt->open[i], b->g->page, prot);
 	}
 	gt->nopen = 0;
 	for (size_t i = 0; gt->retrap && i < p->ntraps; i++)
@@ -885,7 +782,7 @@ static bool emulate(struct pt_task *t, struct gd_proc *p, struct hwbp_tregs *r,
 		return false;
 	for (unsigned int i = 0; i < insn->size; i++)
 		v[i] = (unsigned char)(insn->value >> (8 * i));
-	if (mem_write(p, insn->addr, v, insn->size))
+	if (gd_mem_write(p, insn->addr, v, insn->size))
 		return false;
 	hwbp_tregs_set_pc(r, hwbp_tregs_pc(r) + insn->len);
 	return !hwbp_tregs_set(t->tid, r);
@@ -896,8 +793,8 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task **tp, uint64_t fa)
 {
 	struct pt_task *t = *tp;
 	struct gd *g = b->g;
-	struct gd_proc *p = proc_find(g, t->pid);
-	struct gd_task *gt = task_gd(t);
+	struct gd_proc *p = gd_proc_find(g, t->pid);
+	struct gd_task *gt = gd_task_of(t);
 	uint64_t cookies[GD_HITS_MAX], a, size;
 	struct hwbp_guard_fault f;
 	enum hwbp_access kind;
@@ -908,14 +805,14 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task **tp, uint64_t fa)
 		return false;
 	if (gt->stepping && gt->nopen) {
 		/* The stepped access reaches into another guarded page. */
-		if (!step_open(b, t, gt, p, page_down(g, fa))) {
+		if (!step_open(b, t, gt, p, gd_page_down(g, fa))) {
 			t->sig = 0;
 			return true;
 		}
 		/* A fault of its own: the target gets it. */
 		step_close(b, t, gt, p);
 		gt->npend = 0;
-		proc_resume(b, t->pid);
+		gd_proc_resume(b, t->pid);
 		return false;
 	}
 	if (g->stepper && g->stepper_pid == t->pid && g->stepper != t->tid) {
@@ -937,35 +834,32 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task **tp, uint64_t fa)
 	g->st.faults++;
 	if (f.verdict == HWBP_GUARD_STEP)
 		g->st.steps++;
-	pend_hits(t, gt, p, cookies, f.verdict == HWBP_GUARD_HIT ? f.nhits : 0, a, size, kind,
+	gd_pend_hits(t, gt, p, cookies, f.verdict == HWBP_GUARD_HIT ? f.nhits : 0, a, size, kind,
 		  hwbp_tregs_pc(&r));
 	t->sig = 0;
 	if (emulate(t, p, &r, &insn)) {
 		g->st.emulated++;
-		pend_queue(b, t, gt, p, &insn);
+		gd_pend_queue(b, t, gt, p, &insn);
 		return true;
 	}
 	/* Open and step, every other thread of the process held (they are
 	 * already when the step is over a breakpoint's instruction). */
 	if (!gt->stepping) {
-		g->stepper = t->tid;
-		g->stepper_pid = t->pid;
-		t = proc_stop(b, t);
-		*tp = t;
-		p = t ? proc_find(g, t->pid) : NULL;
+		p = gd_hold_others(b, tp);
+		t = *tp;
 		if (!p)
 			return true;
 	}
 	gt->stepping = true;
 	t->stepping = true;
 	/* Either page may be the guarded one: open what is guarded. */
-	step_open(b, t, gt, p, page_down(g, a));
-	if (page_down(g, a + size - 1) != page_down(g, a))
-		step_open(b, t, gt, p, page_down(g, a + size - 1));
+	step_open(b, t, gt, p, gd_page_down(g, a));
+	if (gd_page_down(g, a + size - 1) != gd_page_down(g, a))
+		step_open(b, t, gt, p, gd_page_down(g, a + size - 1));
 	if (!gt->nopen) {
 		step_close(b, t, gt, p);
 		gt->npend = 0;
-		proc_resume(b, t->pid);
+		gd_proc_resume(b, t->pid);
 		t->sig = SIGSEGV;
 		return true;
 	}
@@ -976,14 +870,14 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task **tp, uint64_t fa)
 /* T's step over an opened access is done. */
 static void on_step(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt)
 {
-	struct gd_proc *p = proc_find(b->g, t->pid);
+	struct gd_proc *p = gd_proc_find(b->g, t->pid);
 
 	if (!p)
 		return;
 	step_close(b, t, gt, p);
-	pend_queue(b, t, gt, p, NULL);
+	gd_pend_queue(b, t, gt, p, NULL);
 	t->sig = 0;
-	proc_resume(b, t->pid);
+	gd_proc_resume(b, t->pid);
 }
 
 /* A SIGTRAP of T: one of the breakpoints? Then a hit, and a step over it. */
@@ -991,8 +885,8 @@ static bool on_trap(struct hwbp_bk *b, struct pt_task **tp)
 {
 	struct pt_task *t = *tp;
 	struct gd *g = b->g;
-	struct gd_proc *p = proc_find(g, t->pid);
-	struct gd_task *gt = task_gd(t);
+	struct gd_proc *p = gd_proc_find(g, t->pid);
+	struct gd_task *gt = gd_task_of(t);
 
 	for (size_t i = 0; p && gt && i < p->ntraps; i++) {
 		struct gd_trap *k = &p->traps[i];
@@ -1007,11 +901,8 @@ static bool on_trap(struct hwbp_bk *b, struct pt_task **tp)
 		if (k->bs->enabled)
 			hwbp_pt_queue_hit(b, t, k->bs, &h);
 		/* The instruction runs once as it was, every other thread held. */
-		g->stepper = t->tid;
-		g->stepper_pid = t->pid;
-		t = proc_stop(b, t);
-		*tp = t;
-		p = t ? proc_find(g, t->pid) : NULL;
+		p = gd_hold_others(b, tp);
+		t = *tp;
 		if (!p)
 			return true;
 		k = &p->traps[i];
@@ -1023,279 +914,6 @@ static bool on_trap(struct hwbp_bk *b, struct pt_task **tp)
 		return true;
 	}
 	return false;
-}
-
-/* --------------------------------------------------------------------- */
-/* System calls                                                          */
-
-static const struct gd_call *call_find(uint64_t nr)
-{
-	for (size_t i = 0; i < sizeof(gd_calls) / sizeof(gd_calls[0]); i++)
-		if ((uint64_t)gd_calls[i].nr == nr)
-			return &gd_calls[i];
-	return NULL;
-}
-
-static void on_entry(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-		     const struct gd_sysinfo *si)
-{
-	struct gd_proc *p = proc_find(b->g, t->pid);
-	const struct gd_call *c = call_find(si->entry.nr);
-	uint64_t cookies[GD_HITS_MAX], buf, count;
-	struct hwbp_guard_fault f;
-	struct hwbp_tregs r;
-
-	if (si->entry.nr == SYS_mprotect || si->entry.nr == SYS_pkey_mprotect ||
-	    si->entry.nr == SYS_munmap || si->entry.nr == SYS_mremap ||
-	    (si->entry.nr == SYS_mmap && (si->entry.args[3] & MAP_FIXED))) {
-		gt->mprot = true;
-		gt->unmap = si->entry.nr != SYS_mprotect && si->entry.nr != SYS_pkey_mprotect;
-		gt->maddr = si->entry.args[0];
-		gt->mlen = si->entry.args[1];
-		gt->mprot_prot = gt->unmap ? PROT_NONE :
-			(unsigned int)si->entry.args[2] & (PROT_READ | PROT_WRITE | PROT_EXEC);
-		return;
-	}
-	if (!p || !c || !p->bounce)
-		return;
-	buf = si->entry.args[c->buf];
-	count = si->entry.args[c->count];
-	if (!count)
-		return;
-	if (count > GD_BOUNCE_SIZE)
-		count = GD_BOUNCE_SIZE;
-	if (hwbp_guard_set_classify(p->set, buf, count, c->kernel_writes ? HWBP_WRITE : HWBP_READ,
-				    cookies, GD_HITS_MAX, &f) ||
-	    f.verdict == HWBP_GUARD_FOREIGN || hwbp_tregs_get(t->tid, &r))
-		return;
-	if (!c->kernel_writes) {
-		/* The kernel reads the bounce area: the bytes go there first. */
-		unsigned char *tmp = malloc(count);
-		int err = tmp ? mem_read(p, buf, tmp, count) : -ENOMEM;
-
-		if (!err)
-			err = mem_write(p, p->bounce, tmp, count);
-		free(tmp);
-		if (err)
-			return;
-	}
-	gt->call = c;
-	gt->buf = buf;
-	gt->count = si->entry.args[c->count];
-	hwbp_tregs_set_arg(&r, c->buf, p->bounce);
-	hwbp_tregs_set_arg(&r, c->count, count);
-	if (hwbp_tregs_set(t->tid, &r)) {
-		gt->call = NULL;
-		return;
-	}
-	b->g->st.bounced++;
-	pend_hits(t, gt, p, cookies, f.nhits, buf, count,
-		  c->kernel_writes ? HWBP_WRITE : HWBP_READ, si->ip);
-	for (unsigned int i = 0; i < gt->npend; i++) {
-		gt->pend[i].hit.kernel = true;
-		gt->pend[i].hit.syscall = c->name;
-	}
-}
-
-/* The bounced call of T returned RVAL: move the data, take the hits. */
-static void bounce_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-			struct gd_proc *p, int64_t rval)
-{
-	const struct gd_call *c = gt->call;
-	struct hwbp_tregs r;
-	unsigned int keep = 0;
-
-	gt->call = NULL;
-	if (!hwbp_tregs_get(t->tid, &r)) {
-		hwbp_tregs_set_arg(&r, c->buf, gt->buf);
-		hwbp_tregs_set_arg(&r, c->count, gt->count);
-		hwbp_tregs_set(t->tid, &r);
-	}
-	if (rval > 0 && c->kernel_writes) {
-		unsigned char *tmp = malloc((size_t)rval);
-
-		if (tmp && !mem_read(p, p->bounce, tmp, (size_t)rval))
-			mem_write(p, gt->buf, tmp, (size_t)rval);
-		free(tmp);
-	}
-	/* Only the points in the bytes the call moved were touched. */
-	for (unsigned int i = 0; i < gt->npend; i++) {
-		struct gd_pend *e = &gt->pend[i];
-		uint64_t end = gt->buf + (uint64_t)(rval > 0 ? rval : 0);
-
-		if (!e->bs || e->hit.addr >= end)
-			continue;
-		if (e->hit.addr + e->hit.len > end) {
-			/* A short read: the first bytes only, their old value kept. */
-			e->hit.len = end - e->hit.addr;
-			if (e->hit.nvalue) {
-				e->hit.old &= ~0ull >> (64 - 8 * e->hit.len);
-				e->hit.nvalue = (unsigned int)e->hit.len;
-			}
-		}
-		gt->pend[keep++] = *e;
-	}
-	gt->npend = keep;
-	pend_queue(b, t, gt, p, NULL);
-}
-
-/*
- * The target's own mprotect returned: replay it, guard again on top. Pages
- * it unmapped (or mapped anew over) are no longer hwbp's: recorded as
- * PROT_NONE, so that nothing there is guarded or restored.
- */
-static void mprotect_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
-			  struct gd_proc *p)
-{
-	uint64_t lo = page_down(b->g, gt->maddr);
-	uint64_t len = page_down(b->g, gt->maddr + gt->mlen + b->g->page - 1) - lo;
-
-	gt->mprot = false;
-	if (!len || hwbp_guard_set_reprotect(p->set, lo, len, gt->mprot_prot))
-		return;
-	p->dirty = true;
-	(void)t;
-}
-
-/*
- * Hold every other thread of *TP's process stopped, for calls injected
- * into *TP (faults of the others meanwhile wait: they fault again later).
- * *TP is updated (the engine's array may move); return its process, or
- * NULL if it is gone. With a step of another thread under way, they are
- * held already.
- */
-static struct gd_proc *hold_others(struct hwbp_bk *b, struct pt_task **tp)
-{
-	struct gd *g = b->g;
-	struct pt_task *t = *tp;
-
-	if (!g->stepper) {
-		g->stepper = t->tid;
-		g->stepper_pid = t->pid;
-		t = proc_stop(b, t);
-		*tp = t;
-	}
-	return t ? proc_find(g, t->pid) : NULL;
-}
-
-/* Let them go again (unless it is another thread's step that holds them). */
-static void release_others(struct hwbp_bk *b, struct pt_task *t)
-{
-	if (b->g->stepper != t->tid)
-		return;
-	b->g->stepper = 0;
-	proc_resume(b, t->pid);
-}
-
-/* Make the pending changes of *TP's process now, unless a step is under way. */
-static void proc_catch_up(struct hwbp_bk *b, struct pt_task **tp)
-{
-	struct gd_proc *p = proc_find(b->g, (*tp)->pid);
-
-	if (!p || !p->dirty || b->g->stepper)
-		return;
-	p = hold_others(b, tp);
-	if (p && proc_apply(b, p))
-		hwbp_log(HWBP_LOG_WARN, "guard: process %d: cannot guard its pages again",
-			 (int)p->pid);
-	if (*tp)
-		release_others(b, *tp);
-}
-
-/*
- * T enters a call (not bounced) with an argument that points into a
- * guarded page: open those pages for the call, so that it does not fail
- * with EFAULT. Its own accesses there are not reported, and while it runs
- * the other threads' are not seen either (they are not held: the call may
- * block until one of them acts).
- */
-static void call_open(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt,
-		      struct gd_proc *p, const struct gd_sysinfo *si)
-{
-	struct gd *g = b->g;
-	struct pt_task *t;
-	uint64_t pages[GD_OPEN_MAX], cookies[1];
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < 6 && n < GD_OPEN_MAX; i++) {
-		uint64_t pg = page_down(g, si->entry.args[i]);
-		struct hwbp_guard_fault f;
-		bool dup = false;
-
-		if (hwbp_guard_set_classify(p->set, si->entry.args[i], 1, HWBP_RW, cookies, 1, &f) ||
-		    f.verdict == HWBP_GUARD_FOREIGN)
-			continue;
-		for (unsigned int k = 0; k < n; k++)
-			dup |= pages[k] == pg;
-		if (!dup)
-			pages[n++] = pg;
-	}
-	if (!n || !(p = hold_others(b, tp)))
-		return;
-	t = *tp;
-	for (unsigned int k = 0; k < n; k++) {
-		unsigned int orig, prot;
-
-		if (page_prot(p->set, pages[k], &orig, &prot) &&
-		    !proc_mprotect(b, p, t, pages[k], g->page, orig))
-			gt->sysopen[gt->nsysopen++] = pages[k];
-	}
-	g->st.calls_opened += gt->nsysopen > 0;
-	release_others(b, t);
-}
-
-/* T's call with pages open returned: guard them again. */
-static void call_close(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt)
-{
-	struct gd_proc *p = hold_others(b, tp);
-
-	for (unsigned int k = 0; p && k < gt->nsysopen; k++) {
-		unsigned int orig, prot;
-
-		if (page_prot(p->set, gt->sysopen[k], &orig, &prot))
-			proc_mprotect(b, p, *tp, gt->sysopen[k], b->g->page, prot);
-	}
-	gt->nsysopen = 0;
-	if (*tp)
-		release_others(b, *tp);
-}
-
-static void on_syscall(struct hwbp_bk *b, struct pt_task **tp)
-{
-	struct pt_task *t = *tp;
-	struct gd_task *gt = task_gd(t);
-	struct gd_proc *p = proc_find(b->g, t->pid);
-	struct gd_sysinfo si;
-
-	memset(&si, 0, sizeof(si));
-	if (!gt || pt(GD_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0)
-		return;
-	if (si.op == GD_INFO_ENTRY) {
-		/* (with pages open: the same call, run again after the opening) */
-		if (gt->nsysopen)
-			return;
-		gt->mprot = false;
-		on_entry(b, t, gt, &si);
-		if (p && !gt->call && !gt->mprot && !b->g->stepper)
-			call_open(b, tp, gt, p, &si);
-		return;
-	}
-	if (si.op != GD_INFO_EXIT || !p)
-		return;
-	if (gt->nsysopen) {
-		call_close(b, tp, gt);
-		t = *tp;
-		p = t ? proc_find(b->g, t->pid) : NULL;
-		if (!p)
-			return;
-	}
-	if (gt->call)
-		bounce_exit(b, t, gt, p, si.exit.rval);
-	if (gt->mprot && (si.exit.rval == 0 ||
-			  (gt->unmap && (si.exit.rval > 0 || si.exit.rval < -4095))))
-		mprotect_exit(b, t, gt, p);
-	gt->mprot = false;
-	proc_catch_up(b, tp);
 }
 
 /* --------------------------------------------------------------------- */
@@ -1316,7 +934,7 @@ bool hwbp_gd_stop(struct hwbp_bk *b, struct pt_task **tp, int sig, const siginfo
 	struct gd_task *gt = t->gt;
 
 	if (sig == (SIGTRAP | 0x80)) {
-		on_syscall(b, tp);
+		gd_on_syscall(b, tp);
 		return true;
 	}
 	if (gt && gt->stepping && sig == SIGTRAP) {
@@ -1349,7 +967,7 @@ static void child_clean(struct hwbp_bk *b, struct gd_proc *p, pid_t child)
 	size_t n = runs_get(p->set, hwbp_guard_set_restore, &runs);
 
 	for (size_t i = 0; runs && i < n; i++)
-		proc_mprotect(b, p, &tmp, runs[i].addr, runs[i].len, runs[i].orig);
+		gd_proc_mprotect(b, p, &tmp, runs[i].addr, runs[i].len, runs[i].orig);
 	free(runs);
 	if (p->bounce) {
 		uint64_t args[6] = { p->bounce, GD_BOUNCE_SIZE, 0, 0, 0, 0 };
@@ -1366,7 +984,7 @@ static void child_clean(struct hwbp_bk *b, struct gd_proc *p, pid_t child)
 
 bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
 {
-	struct gd_proc *p = proc_find(b->g, t->pid);
+	struct gd_proc *p = gd_proc_find(b->g, t->pid);
 	struct hwbp_guard_set *set = NULL;
 	int status;
 
@@ -1380,7 +998,7 @@ bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
 			hwbp_guard_set_destroy(set);
 			return false;
 		}
-		p = proc_find(b->g, t->pid);
+		p = gd_proc_find(b->g, t->pid);
 		c->bounce = p->bounce;
 		if (p->ntraps) {
 			c->traps = malloc(p->ntraps * sizeof(*c->traps));
@@ -1395,14 +1013,14 @@ bool hwbp_gd_fork(struct hwbp_bk *b, struct pt_task *t, pid_t child, bool vfork)
 	while (hwbp_sys.waitpid(child, &status, __WALL) == -EINTR)
 		;
 	if (p && !vfork && WIFSTOPPED(status))
-		child_clean(b, proc_find(b->g, t->pid), child);
+		child_clean(b, gd_proc_find(b->g, t->pid), child);
 	pt(PTRACE_DETACH, child, 0, NULL);
 	return true;
 }
 
 void hwbp_gd_exec(struct hwbp_bk *b, pid_t pid)
 {
-	struct gd_proc *p = proc_find(b->g, pid);
+	struct gd_proc *p = gd_proc_find(b->g, pid);
 
 	if (p)
 		proc_drop(b->g, p);
@@ -1424,8 +1042,8 @@ void hwbp_gd_task_gone(struct hwbp_bk *b, struct pt_task *t)
 	for (size_t i = 0; i < b->ntasks; i++)
 		if (&b->tasks[i] != t && b->tasks[i].pid == t->pid)
 			return;
-	if (proc_find(b->g, t->pid))
-		proc_drop(b->g, proc_find(b->g, t->pid));
+	if (gd_proc_find(b->g, t->pid))
+		proc_drop(b->g, gd_proc_find(b->g, t->pid));
 }
 
 void hwbp_gd_detach(struct hwbp_bk *b)
@@ -1451,7 +1069,7 @@ void hwbp_gd_detach(struct hwbp_bk *b)
 		size_t n = runs_get(p->set, hwbp_guard_set_restore, &runs);
 
 		for (size_t k = 0; runs && k < n; k++)
-			proc_mprotect(b, p, NULL, runs[k].addr, runs[k].len, runs[k].orig);
+			gd_proc_mprotect(b, p, NULL, runs[k].addr, runs[k].len, runs[k].orig);
 		free(runs);
 		for (size_t k = 0; k < p->ntraps; k++) {
 			size_t from = 0;

@@ -9,7 +9,7 @@
 #     instruction, its line and the exact old -> new values, a whole struct
 #     reported by the bytes each access touched, a read(2) into a watched
 #     buffer reported "by the kernel", the guard_* counts in the summary,
-#     --if, -p, stat's tables, and no execute SPECs;
+#     --if, -p, stat's tables, and x: SPECs as software breakpoints;
 #   - --backend auto picks guard, saying why in one line, where debug
 #     registers cannot do the job (no debug exceptions here, or more SPECs
 #     than the CPU has slots).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# lane: too
 # guarded.sh - hwbp watch --backend guard (page protection under ptrace, no
 # debug registers), natively on any machine, against tests/targets/guarded
 # (-O0/-O2, PIE and not): exact hits for any length at any offset, and only
