@@ -27,8 +27,13 @@
  *                  does (the child checks the last value arrived)
  *   step           PTRACE_SINGLESTEP, N single steps of a plain loop: what
  *                  a debugger's software watchpoint pays per instruction
+ *   apart          N/100 (at least 1) of the signal row's stops, with a loop
+ *                  of 3,000,000 stores between two (about 1 ms): what a
+ *                  stop costs when the tracer has slept since the last one
+ *   apart-traced   the same loops, no stop: apart's baseline
  *
- * ns/stop = (row - traced) / N; floor = ns/stop over the signal row's.
+ * ns/stop = (row - traced) / N (apart: over apart-traced, per stop);
+ * floor = ns/stop over the signal row's.
  *
  *   guard_floor [N [ROUNDS]]      default N = 20000, ROUNDS = 3
  */
@@ -63,11 +68,22 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-enum row { R_TRACED, R_SIGNAL, R_INT3, R_FAULT, R_EMULATE, R_STEP, R_N };
+#define APART_SPIN 3000000UL /* stores between two stops of the apart row */
+#define APART_DIV 100 /* the apart rows make N / APART_DIV stops */
+
+enum row { R_TRACED, R_SIGNAL, R_INT3, R_FAULT, R_EMULATE, R_STEP, R_APART, R_APART_TRACED, R_N };
 
 static const char *const row_name[] = {
-	"traced", "signal", "int3", "fault", "fault+emulate", "step",
+	"traced", "signal", "int3", "fault", "fault+emulate", "step", "apart", "apart-traced",
 };
+
+/* How many stops (or loops, for the baselines) ROW makes for N. */
+static unsigned long row_n(enum row row, unsigned long n)
+{
+	if (row == R_APART || row == R_APART_TRACED)
+		return n / APART_DIV ? n / APART_DIV : 1;
+	return n;
+}
 
 static pid_t wait_for(pid_t pid, int *status)
 {
@@ -114,6 +130,15 @@ static void child(enum row row, unsigned long n, int go, volatile uint64_t *page
 			_exit(4);
 		if (row == R_FAULT && page[0] != 0)
 			_exit(4);
+		break;
+	case R_APART:
+	case R_APART_TRACED:
+		for (unsigned long i = 0; i < n; i++) {
+			if (row == R_APART)
+				syscall(SYS_tgkill, pid, tid, SIGUSR1);
+			for (unsigned long j = 0; j < APART_SPIN; j++)
+				word = j;
+		}
 		break;
 	case R_STEP:
 		__asm__ volatile("int3" : : : "memory"); /* the parent steps from here */
@@ -176,7 +201,7 @@ static int run(enum row row, unsigned long n, volatile uint64_t *page, uint64_t 
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			break;
 		sig = status >> 16 ? 0 : WSTOPSIG(status);
-		if (row == R_SIGNAL && sig == SIGUSR1) {
+		if ((row == R_SIGNAL || row == R_APART) && sig == SIGUSR1) {
 			(*stops)++;
 			sig = 0;
 		} else if (row == R_INT3 && sig == SIGTRAP) {
@@ -271,9 +296,10 @@ int main(int argc, char **argv)
 	printf("guard_floor: %lu stops per row, %d interleaved rounds, median\n", n, rounds);
 	for (int r = 0; r < rounds; r++) {
 		for (int m = 0; m < R_N; m++) {
-			unsigned long stops, want = m == R_TRACED ? 0 : n;
+			unsigned long stops, rn = row_n((enum row)m, n);
+			unsigned long want = m == R_TRACED || m == R_APART_TRACED ? 0 : rn;
 
-			if (run((enum row)m, n, page, &t[m][r], &stops))
+			if (run((enum row)m, rn, page, &t[m][r], &stops))
 				return 1;
 			if (stops != want) {
 				fprintf(stderr, "guard_floor: %s: %lu stops, wanted %lu\n",
@@ -284,19 +310,21 @@ int main(int argc, char **argv)
 	}
 	for (int m = 0; m < R_N; m++) {
 		qsort(t[m], (size_t)rounds, sizeof(t[m][0]), cmp_u64);
-		cost[m] = (double)t[m][rounds / 2] / (double)n;
+		cost[m] = (double)t[m][rounds / 2] / (double)row_n((enum row)m, n);
 	}
 	floor_stop = cost[R_SIGNAL] - cost[R_TRACED];
 	printf("%-16s %10s %10s %8s %10s\n", "row", "ns/op", "ns/stop", "floor", "stops");
 	for (int m = 0; m < R_N; m++) {
-		if (m == R_TRACED) {
+		double base = m == R_APART ? cost[R_APART_TRACED] : cost[R_TRACED];
+
+		if (m == R_TRACED || m == R_APART_TRACED) {
 			printf("%-16s %10.1f %10s %8s %10d\n", row_name[m], cost[m], "-", "-", 0);
 			continue;
 		}
-		printf("%-16s %10.1f %10.1f %7.2fx %10lu\n", row_name[m], cost[m],
-		       cost[m] - cost[R_TRACED], (cost[m] - cost[R_TRACED]) / floor_stop, n);
+		printf("%-16s %10.1f %10.1f %7.2fx %10lu\n", row_name[m], cost[m], cost[m] - base,
+		       (cost[m] - base) / floor_stop, row_n((enum row)m, n));
 	}
-	printf("ns/stop: over the traced row; floor: over the signal row\n");
+	printf("ns/stop: over the traced row (apart: over apart-traced); floor: over the signal row\n");
 	return fail;
 }
 

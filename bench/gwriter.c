@@ -17,10 +17,11 @@
  * instructions from one write to the next (counted by single-stepping);
  * elsewhere it is a C loop of about as many.
  *
- * The two words are laid out by the section .bss.gwatched, which holds
- * nothing else and fills its page (the Makefile keeps their order with
- * -fno-toplevel-reorder); the program checks at start that both are on one
- * page and that hot[] is not, and exits 2 if not.
+ * The two words fill a page of their own with padding, laid out in assembly
+ * (as a C compiler may order variables as it likes), each an 8-byte ELF
+ * symbol that hwbp and gdb find with its C declaration below. The program
+ * checks at start that both are on one page and that hot[] is not, and
+ * exits 2 if not.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,10 +29,21 @@
 
 #define PAGE 4096
 
-volatile uint64_t watched __attribute__((aligned(PAGE), section(".bss.gwatched")));
-volatile uint64_t neighbour __attribute__((section(".bss.gwatched")));
-/* The rest of the page, so that nothing else the program writes lands on it. */
-volatile char gwatched_rest[PAGE - 32] __attribute__((aligned(32), section(".bss.gwatched")));
+__asm__(".pushsection .bss.gwatched, \"aw\", %nobits\n"
+	".balign 4096\n"
+	".globl watched\n"
+	".type watched, %object\n"
+	".size watched, 8\n"
+	"watched:\n"
+	".zero 8\n"
+	".globl neighbour\n"
+	".type neighbour, %object\n"
+	".size neighbour, 8\n"
+	"neighbour:\n"
+	".zero 8\n"
+	".zero 4096 - 16\n" /* the rest of the page: nothing else lands on it */
+	".popsection\n");
+extern volatile uint64_t watched, neighbour;
 
 volatile uint64_t hot[64] __attribute__((aligned(PAGE)));
 
@@ -63,9 +75,8 @@ int main(int argc, char **argv)
 	unsigned long k = argc > 2 ? strtoul(argv[2], NULL, 0) : 1000;
 	unsigned long m = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
 
-	if (page_of(&neighbour) != page_of(&watched) ||
-	    page_of(&gwatched_rest[sizeof(gwatched_rest) - 1]) != page_of(&watched) ||
-	    page_of(&hot[0]) == page_of(&watched) || page_of(&hot[63]) == page_of(&watched)) {
+	if (page_of(&neighbour) != page_of(&watched) || page_of(&hot[0]) == page_of(&watched) ||
+	    page_of(&hot[63]) == page_of(&watched)) {
 		fprintf(stderr, "gwriter: bad layout: watched %p, neighbour %p, hot %p\n",
 			(void *)&watched, (void *)&neighbour, (void *)hot);
 		return 2;
