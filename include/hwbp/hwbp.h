@@ -499,7 +499,9 @@ enum hwbp_backend_kind {
  *   - memory the kernel writes on its own is refused (-EINVAL with the
  *     reason logged): the stack of any thread (signal frames), each
  *     thread's control block (clear_child_tid) and rseq area, shared
- *     mappings, [vdso], [vvar] and [vsyscall];
+ *     mappings, [vdso], [vvar] and [vsyscall]; a signal stack the target
+ *     gives later (sigaltstack(2)) ends the watch of the points on its
+ *     pages, with a warning logged;
  *   - the target's own SIGSEGV handlers get its own faults; its own
  *     mprotect(2) of a guarded page gives it the protection it asked for,
  *     and the points there are guarded again on top of it;

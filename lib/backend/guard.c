@@ -296,7 +296,7 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 		hwbp_guard_maps_free(maps);
 		return err;
 	}
-	fb = calloc(3 * b->ntasks + 1, sizeof(*fb));
+	fb = calloc(3 * b->ntasks + GD_ALT_MAX + 1, sizeof(*fb));
 	if (!fb)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->ntasks; i++) {
@@ -314,6 +314,8 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 			fb[nfb++] = (struct hwbp_guard_forbid){ rs.ptr, rs.size, HWBP_GUARD_RSEQ,
 							       t->tid };
 	}
+	for (unsigned int i = 0; i < p->nalt; i++)
+		fb[nfb++] = p->alt[i];
 	err = hwbp_guard_set_forbid(p->set, fb, nfb, why, whylen);
 	free(fb);
 	return err;

@@ -20,6 +20,7 @@
 #define GD_BOUNCE_SIZE (256u * 1024u)	/* bytes a bounced call moves at most */
 #define GD_HITS_MAX 8			/* points one access reports */
 #define GD_OPEN_MAX 4			/* pages one step opens */
+#define GD_ALT_MAX 8			/* signal stacks of a process remembered */
 #define GD_SLOTS_MAX (1u << 16)
 #if defined(__x86_64__)
 #define GD_NR_REGS 24			/* perf's x86-64 general registers */
@@ -94,6 +95,9 @@ struct gd_proc {
 	int memfd;		/* /proc/PID/mem, -1 until needed */
 	uint64_t bounce;	/* the bounce area in the target, 0: none */
 	bool dirty;		/* the set wants changes not made yet */
+	/* signal stacks its threads gave with sigaltstack(2) */
+	struct hwbp_guard_forbid alt[GD_ALT_MAX];
+	unsigned int nalt;
 };
 
 /* A hit waiting for the access to complete. */

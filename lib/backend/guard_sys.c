@@ -42,9 +42,53 @@ static const struct gd_call *call_find(uint64_t nr)
 	return NULL;
 }
 
-static void on_entry(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
+/*
+ * A thread of P gives a signal stack (sigaltstack(2), its stack_t at SS):
+ * the kernel will write signal frames there. Points on its pages stop
+ * being watched in P (one line says so), and it is refused from now on.
+ */
+static void altstack(struct hwbp_bk *b, struct pt_task **tp, struct gd_proc *p, uint64_t ss)
+{
+	struct gd *g = b->g;
+	struct {
+		uint64_t sp;
+		int32_t flags;
+		uint64_t size;
+	} st;
+	uint64_t lo, hi;
+	bool changed = false;
+
+	if (gd_mem_read(p, ss, &st, sizeof(st)) || (st.flags & SS_DISABLE) || !st.size)
+		return;
+	lo = gd_page_down(g, st.sp);
+	hi = gd_page_down(g, st.sp + st.size - 1) + g->page;
+	for (size_t i = 0; i < g->nslots; i++) {
+		const struct hwbp_slot *sl = &g->slots[i]->slot;
+
+		if (sl->type != HWBP_SLOT_WATCH || sl->addr >= hi || sl->addr + sl->len <= lo ||
+		    hwbp_guard_range_remove(p->set, (uint64_t)(uintptr_t)g->slots[i]))
+			continue;
+		hwbp_log(HWBP_LOG_WARN, "guard: 0x%llx/%u is no longer watched in process %d: "
+			 "it made that memory its signal stack, which the kernel writes",
+			 (unsigned long long)sl->addr, sl->len, (int)p->pid);
+		changed = true;
+	}
+	if (p->nalt < GD_ALT_MAX)
+		p->alt[p->nalt++] = (struct hwbp_guard_forbid){ st.sp, st.size,
+							      HWBP_GUARD_THREAD_STACK, (*tp)->tid };
+	if (!changed)
+		return;
+	p = gd_hold_others(b, tp);
+	if (p)
+		gd_proc_apply(b, p);
+	if (*tp)
+		gd_release_others(b, *tp);
+}
+
+static void on_entry(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt,
 		     const struct gd_sysinfo *si)
 {
+	struct pt_task *t = *tp;
 	struct gd_proc *p = gd_proc_find(b->g, t->pid);
 	const struct gd_call *c = call_find(si->entry.nr);
 	uint64_t cookies[GD_HITS_MAX], buf, count;
@@ -60,6 +104,10 @@ static void on_entry(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt,
 		gt->mlen = si->entry.args[1];
 		gt->mprot_prot = gt->unmap ? PROT_NONE :
 			(unsigned int)si->entry.args[2] & (PROT_READ | PROT_WRITE | PROT_EXEC);
+		return;
+	}
+	if (si->entry.nr == SYS_sigaltstack && si->entry.args[0] && p) {
+		altstack(b, tp, p, si->entry.args[0]);
 		return;
 	}
 	if (!p || !c || !p->bounce)
@@ -249,7 +297,11 @@ void gd_on_syscall(struct hwbp_bk *b, struct pt_task **tp)
 		if (gt->nsysopen)
 			return;
 		gt->mprot = false;
-		on_entry(b, t, gt, &si);
+		on_entry(b, tp, gt, &si);
+		t = *tp;
+		if (!t)
+			return;
+		p = gd_proc_find(b->g, t->pid);
 		if (p && !gt->call && !gt->mprot && !b->g->stepper)
 			call_open(b, tp, gt, p, &si);
 		return;
