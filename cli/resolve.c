@@ -136,6 +136,30 @@ static const char *arm_hint(const struct watch *w, const struct watch_spec *ws, 
 	return NULL;
 }
 
+/*
+ * The guard backend refused a range at apply ("guard: cannot watch
+ * 0xADDR/LEN: why"): say it of the SPEC that asked for it, when one did.
+ */
+static void guard_refusal(const struct watch *w, const char *hint, const char *msg)
+{
+	unsigned long long addr;
+	unsigned int len;
+	int n = 0;
+
+	if (sscanf(msg, "guard: cannot watch 0x%llx/%u: %n", &addr, &len, &n) == 2 && n > 0) {
+		for (int i = 0; i < w->nspec; i++) {
+			const struct watch_spec *ws = &w->spec[i];
+
+			if (ws->pt && ws->loc.addr == addr && ws->loc.len == len) {
+				cli_error_spec(ws->sp.text, hint, "cannot watch '%s': %s", ws->sp.text,
+					       msg + n);
+				return;
+			}
+		}
+	}
+	cli_error(hint, "cannot arm the watchpoints: %s", msg);
+}
+
 /* See watch_int.h. */
 int watch_arm(struct watch *w, bool *pending)
 {
@@ -210,7 +234,7 @@ int watch_arm(struct watch *w, bool *pending)
 			       "(stacks, thread control blocks, shared mappings): use --backend perf "
 			       "or ptrace";
 		if (err == -EINVAL && w->guard && watch_log_last())
-			cli_error(hint, "cannot arm the watchpoints: %s", watch_log_last());
+			guard_refusal(w, hint, watch_log_last());
 		else
 			cli_error(hint, "cannot arm the watchpoints: %s", strerror(-err));
 	}
