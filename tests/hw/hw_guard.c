@@ -28,7 +28,8 @@
  *   - fork without follow_fork (the child's pages are its own again: it
  *     exits 0, no hits from it) and with it (its 3 writes hit, with its pid);
  *   - refusals: the main thread's stack, its thread pointer, a __thread
- *     variable, another thread's stack: apply gives -EINVAL, nothing armed;
+ *     variable (on the control block's page), another thread's stack: apply
+ *     gives -EINVAL, nothing armed, a good point added first taken back;
  *   - close restores /proc/PID/maps exactly; the target runs on and exits 0.
  */
 #include "hw.h"
@@ -1084,7 +1085,8 @@ static void test_refuse(unsigned int which)
 {
 	static const char *const what[4] = {
 		"a local on the main thread's stack", "the main thread's thread pointer",
-		"a __thread variable of the main thread", "a local on another thread's stack",
+		"a __thread variable of the main thread (on its control block's page)",
+		"a local on another thread's stack",
 	};
 	struct hwbp_session *s = NULL;
 	struct hwbp_point *good = NULL, *bad = NULL;
