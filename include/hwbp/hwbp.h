@@ -482,10 +482,12 @@ enum hwbp_backend_kind {
  *     decoder (hwbp_session_opts.decode) says it is a plain store; else the
  *     page is opened for one single step with every other thread of the
  *     process stopped, so no thread gets through unseen;
- *   - system calls are stopped at while a point is armed. The buffers of
- *     read, pread64, recvfrom, write, pwrite64 and sendto
- *     (recv and send in glibc) are passed through a bounce area the library maps
- *     in the target, so the call behaves as without hwbp (never EFAULT),
+ *   - system calls are stopped at while a point is armed (two stops per
+ *     call: a program that makes many pays for it). The buffers of read,
+ *     pread64, recvfrom, write, pwrite64 and sendto (recv and send in
+ *     glibc) pass through a bounce area the library maps in the target
+ *     (256 KiB: a longer call moves less, as a short read or write may),
+ *     so the call behaves as without hwbp (never EFAULT),
  *     and a kernel access to a point is a hit with @kernel set, @syscall
  *     naming the call and @ip the instruction after it. Another call
  *     with an argument that points into a guarded page (fstat(2) into a
@@ -502,8 +504,10 @@ enum hwbp_backend_kind {
  *     mprotect(2) of a guarded page gives it the protection it asked for,
  *     and the points there are guarded again on top of it;
  *   - children forked without follow_fork get their protections back
- *     before they run on; exec gives the new image unguarded pages (points
- *     are armed in it again as they stand, after HWBP_NOTIFY_EXEC);
+ *     before they run on (a vfork child shares its parent's memory and is
+ *     let go as it is, unfollowed); exec gives the new image unguarded
+ *     pages (points are armed in it again as they stand, after
+ *     HWBP_NOTIFY_EXEC); pages the target unmaps stop being guarded;
  *   - hwbp_session_close() restores every protection and unmaps the bounce
  *     area. If the caller is killed with SIGKILL, the pages stay protected
  *     and the target's next watched access kills it with SIGSEGV.

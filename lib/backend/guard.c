@@ -568,7 +568,7 @@ static int gd_stats(struct hwbp_bk *b, struct hwbp_guard_stats *out)
  * Their stops are taken as usual, which may add or drop tasks and so move
  * T in the engine's array. Return: T where it is now, or NULL if gone.
  */
-struct pt_task *gd_proc_stop(struct hwbp_bk *b, struct pt_task *t)
+static struct pt_task *gd_proc_stop(struct hwbp_bk *b, struct pt_task *t)
 {
 	pid_t pid = t->pid, tid = t->tid;
 
@@ -600,6 +600,36 @@ void gd_proc_resume(struct hwbp_bk *b, pid_t pid)
 	for (size_t i = 0; i < b->ntasks; i++)
 		if (b->tasks[i].pid == pid)
 			hwbp_pt_task_resume(b, &b->tasks[i]);
+}
+
+/*
+ * Hold every other thread of *TP's process stopped, for calls injected
+ * into *TP (faults of the others meanwhile wait: they fault again later).
+ * *TP is updated (the engine's array may move); return its process, or
+ * NULL if it is gone. With a step of another thread under way, they are
+ * held already.
+ */
+struct gd_proc *gd_hold_others(struct hwbp_bk *b, struct pt_task **tp)
+{
+	struct gd *g = b->g;
+	struct pt_task *t = *tp;
+
+	if (!g->stepper) {
+		g->stepper = t->tid;
+		g->stepper_pid = t->pid;
+		t = gd_proc_stop(b, t);
+		*tp = t;
+	}
+	return t ? gd_proc_find(g, t->pid) : NULL;
+}
+
+/* Let them go again (unless it is another thread's step that holds them). */
+void gd_release_others(struct hwbp_bk *b, struct pt_task *t)
+{
+	if (b->g->stepper != t->tid)
+		return;
+	b->g->stepper = 0;
+	gd_proc_resume(b, t->pid);
 }
 
 /* Protection of the page at PAGE as committed in SET: *PROT, *ORIG. */
@@ -815,11 +845,8 @@ static bool on_fault(struct hwbp_bk *b, struct pt_task **tp, uint64_t fa)
 	/* Open and step, every other thread of the process held (they are
 	 * already when the step is over a breakpoint's instruction). */
 	if (!gt->stepping) {
-		g->stepper = t->tid;
-		g->stepper_pid = t->pid;
-		t = gd_proc_stop(b, t);
-		*tp = t;
-		p = t ? gd_proc_find(g, t->pid) : NULL;
+		p = gd_hold_others(b, tp);
+		t = *tp;
 		if (!p)
 			return true;
 	}
@@ -874,11 +901,8 @@ static bool on_trap(struct hwbp_bk *b, struct pt_task **tp)
 		if (k->bs->enabled)
 			hwbp_pt_queue_hit(b, t, k->bs, &h);
 		/* The instruction runs once as it was, every other thread held. */
-		g->stepper = t->tid;
-		g->stepper_pid = t->pid;
-		t = gd_proc_stop(b, t);
-		*tp = t;
-		p = t ? gd_proc_find(g, t->pid) : NULL;
+		p = gd_hold_others(b, tp);
+		t = *tp;
 		if (!p)
 			return true;
 		k = &p->traps[i];

@@ -150,7 +150,8 @@ int gd_mem_value(struct gd_proc *p, uint64_t addr, uint64_t len, uint64_t *v);
 int gd_proc_mprotect(struct hwbp_bk *b, struct gd_proc *p, struct pt_task *t, uint64_t addr,
 		     uint64_t len, unsigned int prot);
 int gd_proc_apply(struct hwbp_bk *b, struct gd_proc *p);
-struct pt_task *gd_proc_stop(struct hwbp_bk *b, struct pt_task *t);
+struct gd_proc *gd_hold_others(struct hwbp_bk *b, struct pt_task **tp);
+void gd_release_others(struct hwbp_bk *b, struct pt_task *t);
 void gd_proc_resume(struct hwbp_bk *b, pid_t pid);
 bool gd_page_prot(const struct hwbp_guard_set *set, uint64_t page, unsigned int *orig,
 		  unsigned int *prot);

@@ -117,29 +117,27 @@ static void bounce_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *gt
 		hwbp_tregs_set_arg(&r, c->count, gt->count);
 		hwbp_tregs_set(t->tid, &r);
 	}
-	if (rval > 0 && c->kernel_writes) {
-		unsigned char *tmp = malloc((size_t)rval);
-
-		if (tmp && !gd_mem_read(p, p->bounce, tmp, (size_t)rval))
-			gd_mem_write(p, gt->buf, tmp, (size_t)rval);
-		free(tmp);
-	}
-	/* Only the points in the bytes the call moved were touched. */
+	/* Only the points in the bytes the call moved were touched; their
+	 * old bytes are still in the real buffer until the copy below. */
 	for (unsigned int i = 0; i < gt->npend; i++) {
 		struct gd_pend *e = &gt->pend[i];
 		uint64_t end = gt->buf + (uint64_t)(rval > 0 ? rval : 0);
 
 		if (!e->bs || e->hit.addr >= end)
 			continue;
-		if (e->hit.addr + e->hit.len > end) {
-			/* A short read: the first bytes only, their old value kept. */
+		if (e->hit.addr + e->hit.len > end)
 			e->hit.len = end - e->hit.addr;
-			if (e->hit.nvalue) {
-				e->hit.old &= ~0ull >> (64 - 8 * e->hit.len);
-				e->hit.nvalue = (unsigned int)e->hit.len;
-			}
-		}
+		e->hit.nvalue = 0;
+		if (e->hit.len <= 8 && !gd_mem_value(p, e->hit.addr, e->hit.len, &e->hit.old))
+			e->hit.nvalue = (unsigned int)e->hit.len;
 		gt->pend[keep++] = *e;
+	}
+	if (rval > 0 && c->kernel_writes) {
+		unsigned char *tmp = malloc((size_t)rval);
+
+		if (tmp && !gd_mem_read(p, p->bounce, tmp, (size_t)rval))
+			gd_mem_write(p, gt->buf, tmp, (size_t)rval);
+		free(tmp);
 	}
 	gt->npend = keep;
 	gd_pend_queue(b, t, gt, p, NULL);
@@ -163,36 +161,6 @@ static void mprotect_exit(struct hwbp_bk *b, struct pt_task *t, struct gd_task *
 	(void)t;
 }
 
-/*
- * Hold every other thread of *TP's process stopped, for calls injected
- * into *TP (faults of the others meanwhile wait: they fault again later).
- * *TP is updated (the engine's array may move); return its process, or
- * NULL if it is gone. With a step of another thread under way, they are
- * held already.
- */
-static struct gd_proc *hold_others(struct hwbp_bk *b, struct pt_task **tp)
-{
-	struct gd *g = b->g;
-	struct pt_task *t = *tp;
-
-	if (!g->stepper) {
-		g->stepper = t->tid;
-		g->stepper_pid = t->pid;
-		t = gd_proc_stop(b, t);
-		*tp = t;
-	}
-	return t ? gd_proc_find(g, t->pid) : NULL;
-}
-
-/* Let them go again (unless it is another thread's step that holds them). */
-static void release_others(struct hwbp_bk *b, struct pt_task *t)
-{
-	if (b->g->stepper != t->tid)
-		return;
-	b->g->stepper = 0;
-	gd_proc_resume(b, t->pid);
-}
-
 /* Make the pending changes of *TP's process now, unless a step is under way. */
 static void proc_catch_up(struct hwbp_bk *b, struct pt_task **tp)
 {
@@ -200,12 +168,12 @@ static void proc_catch_up(struct hwbp_bk *b, struct pt_task **tp)
 
 	if (!p || !p->dirty || b->g->stepper)
 		return;
-	p = hold_others(b, tp);
+	p = gd_hold_others(b, tp);
 	if (p && gd_proc_apply(b, p))
 		hwbp_log(HWBP_LOG_WARN, "guard: process %d: cannot guard its pages again",
 			 (int)p->pid);
 	if (*tp)
-		release_others(b, *tp);
+		gd_release_others(b, *tp);
 }
 
 /*
@@ -236,7 +204,7 @@ static void call_open(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt
 		if (!dup)
 			pages[n++] = pg;
 	}
-	if (!n || !(p = hold_others(b, tp)))
+	if (!n || !(p = gd_hold_others(b, tp)))
 		return;
 	t = *tp;
 	for (unsigned int k = 0; k < n; k++) {
@@ -247,13 +215,13 @@ static void call_open(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt
 			gt->sysopen[gt->nsysopen++] = pages[k];
 	}
 	g->st.calls_opened += gt->nsysopen > 0;
-	release_others(b, t);
+	gd_release_others(b, t);
 }
 
 /* T's call with pages open returned: guard them again. */
 static void call_close(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *gt)
 {
-	struct gd_proc *p = hold_others(b, tp);
+	struct gd_proc *p = gd_hold_others(b, tp);
 
 	for (unsigned int k = 0; p && k < gt->nsysopen; k++) {
 		unsigned int orig, prot;
@@ -263,7 +231,7 @@ static void call_close(struct hwbp_bk *b, struct pt_task **tp, struct gd_task *g
 	}
 	gt->nsysopen = 0;
 	if (*tp)
-		release_others(b, *tp);
+		gd_release_others(b, *tp);
 }
 
 void gd_on_syscall(struct hwbp_bk *b, struct pt_task **tp)
