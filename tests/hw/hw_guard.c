@@ -714,22 +714,22 @@ static void w_syscalls(long arg)
 	/* read(2) into a w watch, 16 asked, 11 there. */
 	if (read(pa[0], (char *)sbuf(0), 16) != 11)
 		_exit(10);
-	if (memcmp((const char *)sbuf(0), s_read, 11))
+	if (memcmp((const char *)sbuf(0), s_read, 11) != 0)
 		_exit(11);
 	/* write(2) from an rw watch: the bytes arrive. */
 	if (write(pb[1], (const char *)sbuf(1), 10) != 10)
 		_exit(12);
-	if (read(pb[0], got, sizeof(got)) != 10 || memcmp(got, s_write, 10))
+	if (read(pb[0], got, sizeof(got)) != 10 || memcmp(got, s_write, 10) != 0)
 		_exit(13);
 	/* pread64 of our own ELF header. */
 	if (pread(fd, (char *)sbuf(2), 8, 0) != 8)
 		_exit(14);
-	if (memcmp((const char *)sbuf(2), elf, 8))
+	if (memcmp((const char *)sbuf(2), elf, 8) != 0)
 		_exit(15);
 	/* recvfrom on a socketpair, 16 asked, 7 there. */
 	if (recvfrom(sv[1], (char *)sbuf(3), 16, 0, NULL, NULL) != 7)
 		_exit(16);
-	if (memcmp((const char *)sbuf(3), s_sock, 7))
+	if (memcmp((const char *)sbuf(3), s_sock, 7) != 0)
 		_exit(17);
 	_exit(0);
 }
