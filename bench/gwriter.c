@@ -4,7 +4,10 @@
  * with unrelated work between the writes, as a program under a software
  * watchpoint mostly runs code that never touches the watched page
  *
- *   gwriter N [K [M]]
+ *   gwriter N [K [M [S]]]
+ *
+ * S getppid(2) calls after each write (default 0) measure what a guarded
+ * process pays at each system call.
  *
  * N writes of the global 8-byte `watched`, the values 1 to N (each one
  * changes it: a debugger's software watchpoint compares values), alone on
@@ -26,6 +29,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define PAGE 4096
 
@@ -74,6 +79,7 @@ int main(int argc, char **argv)
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
 	unsigned long k = argc > 2 ? strtoul(argv[2], NULL, 0) : 1000;
 	unsigned long m = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
+	unsigned long s = argc > 4 ? strtoul(argv[4], NULL, 0) : 0;
 
 	if (page_of(&neighbour) != page_of(&watched) || page_of(&hot[0]) == page_of(&watched) ||
 	    page_of(&hot[63]) == page_of(&watched)) {
@@ -85,6 +91,8 @@ int main(int argc, char **argv)
 		watched = i + 1;
 		for (unsigned long j = 0; j < m; j++)
 			neighbour = j;
+		for (unsigned long j = 0; j < s; j++)
+			syscall(SYS_getppid);
 		hot_loop(k);
 	}
 	return 0;
