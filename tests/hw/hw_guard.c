@@ -33,6 +33,7 @@
  *   - close restores /proc/PID/maps exactly; the target runs on and exits 0.
  */
 #include "hw.h"
+#include "hwchild.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -55,93 +56,11 @@
 
 static uint64_t pg;		/* the page size */
 
-static uint64_t now_ms(void)
+/* Release one step of the child's workload, saying so if it cannot be. */
+static void release(struct child *ch)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Children                                                               */
-
-static int c_go = -1, c_res = -1;	/* in a child: its ends of the pipes */
-
-static void go_wait(void)
-{
-	char c;
-
-	if (read(c_go, &c, 1) != 1)
-		_exit(100);
-}
-
-static void res_put(const void *p, size_t n)
-{
-	if (write(c_res, p, n) != (ssize_t)n)
-		_exit(101);
-}
-
-struct child {
-	pid_t pid;
-	int go;		/* write a byte: the workload starts */
-	int res;	/* what the child reports */
-};
-
-static bool child_start(struct child *ch, void (*fn)(long), long arg)
-{
-	int go[2], res[2];
-
-	if (pipe(go))
-		return false;
-	if (pipe(res)) {
-		close(go[0]);
-		close(go[1]);
-		return false;
-	}
-	fflush(stdout);
-	ch->pid = fork();
-	if (ch->pid == 0) {
-		close(go[1]);
-		close(res[0]);
-		c_go = go[0];
-		c_res = res[1];
-		alarm(120);
-		fn(arg);
-		_exit(0);
-	}
-	close(go[0]);
-	close(res[1]);
-	ch->go = go[1];
-	ch->res = res[0];
-	if (ch->pid < 0) {
-		close(ch->go);
-		close(ch->res);
-		return false;
-	}
-	return true;
-}
-
-static void child_go(struct child *ch)
-{
-	if (write(ch->go, "g", 1) != 1)
+	if (!child_go(ch, 1))
 		hw_diag("cannot release child %d", (int)ch->pid);
-}
-
-static bool child_read(struct child *ch, void *p, size_t n)
-{
-	return read(ch->res, p, n) == (ssize_t)n;
-}
-
-/* Close the pipes; a child the session did not reap is killed and waited. */
-static void child_end(struct child *ch, bool reaped)
-{
-	close(ch->go);
-	close(ch->res);
-	if (!reaped) {
-		kill(ch->pid, SIGKILL);
-		waitpid(ch->pid, NULL, 0);
-	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -274,7 +193,7 @@ static int run_child(struct hwbp_session *s, struct child *ch, struct ctx *c, in
 	if (!err)
 		err = hwbp_session_apply(s);
 	if (!err) {
-		child_go(ch);
+		release(ch);
 		err = wait_exit(s, c);
 	}
 	return err;
@@ -509,7 +428,7 @@ static void test_length(uint64_t off, uint64_t len, enum hwbp_delivery d)
 		want += lpos[k] >= off && lpos[k] < off + len;
 		faults += lpos[k] / pg >= first && lpos[k] / pg <= last;
 	}
-	if (!child_start(&ch, w_lengths, 0)) {
+	if (!child_start(&ch, w_lengths, 0, 120)) {
 		hw_ok(false, "lengths: fork failed");
 		return;
 	}
@@ -626,7 +545,7 @@ static void test_threads(void)
 	size_t n = 0;
 	int err;
 
-	if (!child_start(&ch, w_threads, 0)) {
+	if (!child_start(&ch, w_threads, 0, 120)) {
 		hw_ok(false, "threads: fork failed");
 		return;
 	}
@@ -748,7 +667,7 @@ static void test_syscalls(void)
 	struct ctx c;
 	int err;
 
-	if (!child_start(&ch, w_syscalls, 0)) {
+	if (!child_start(&ch, w_syscalls, 0, 120)) {
 		for (int i = 0; i < 6; i++)
 			hw_ok(false, "syscalls: fork failed");
 		return;
@@ -842,19 +761,25 @@ static void w_segv(long arg)
 	_exit(0);
 }
 
-static void test_segv(void)
+/*
+ * Run FN in a child with a write watch on the 8 bytes at A: exactly two
+ * hits, 0 -> 1 and 1 -> SECOND, and the child exits 0 (10 and up: which of
+ * its own checks failed). NAME and WHAT name the test.
+ */
+static void two_hits(const char *name, void (*fn)(long), uint64_t a, uint64_t second,
+		     const char *what)
 {
 	struct hwbp_session *s = NULL;
 	struct hwbp_point *pt = NULL;
-	uint64_t hits = 0, a = (uintptr_t)segarea;
+	uint64_t hits = 0;
 	char why[200] = "";
 	struct child ch;
 	struct ctx c;
 	bool recs;
 	int err;
 
-	if (!child_start(&ch, w_segv, 0)) {
-		hw_ok(false, "segv: fork failed");
+	if (!child_start(&ch, fn, 0, 120)) {
+		hw_ok(false, "%s: fork failed", name);
 		return;
 	}
 	ctx_init(&c, ch.pid);
@@ -865,17 +790,23 @@ static void test_segv(void)
 	if (!err)
 		err = hwbp_point_count(pt, &hits);
 	recs = c.n == 2 && byte_hit(&c.r[0], pt, a, ch.pid, ch.pid, 0, 1) &&
-	       byte_hit(&c.r[1], pt, a, ch.pid, ch.pid, 1, 2);
+	       byte_hit(&c.r[1], pt, a, ch.pid, ch.pid, 1, second);
 	for (size_t i = 0; !recs && i < c.n && !why[0]; i++)
 		rec_why(&c.r[i], i, why, sizeof(why));
 	hw_ok(!err && hits == 2 && recs && exited_with(c.status, 0),
-	      "segv: the target's SIGSEGV handler does not run for its 2 watched writes (2 hits, "
-	      "0->1, 1->2) and runs once, siglongjmp out, for a write to a page it mapped "
-	      "PROT_READ itself (count %llu, %zu hits, %s: 0 = as said, 10-13 = which failed, "
-	      "err %d)%s", (unsigned long long)hits, c.n, status_str(c.status), err, why);
+	      "%s: %s (count %llu, %zu hits, %s: 0 = as said, 10 and up = which failed, err "
+	      "%d)%s", name, what, (unsigned long long)hits, c.n, status_str(c.status), err, why);
 	hwbp_session_close(s);
 	child_end(&ch, c.exited);
 	ctx_free(&c);
+}
+
+static void test_segv(void)
+{
+	two_hits("segv", w_segv, (uintptr_t)segarea, 2,
+		 "the target's SIGSEGV handler does not run for its 2 watched writes (2 hits, "
+		 "0->1, 1->2) and runs once, siglongjmp out, for a write to a page it mapped "
+		 "PROT_READ itself");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -911,38 +842,10 @@ static void w_mprotect(long arg)
 
 static void test_mprotect(void)
 {
-	struct hwbp_session *s = NULL;
-	struct hwbp_point *pt = NULL;
-	uint64_t hits = 0, a = (uintptr_t)mparea;
-	char why[200] = "";
-	struct child ch;
-	struct ctx c;
-	bool recs;
-	int err;
-
-	if (!child_start(&ch, w_mprotect, 0)) {
-		hw_ok(false, "mprotect: fork failed");
-		return;
-	}
-	ctx_init(&c, ch.pid);
-	err = open_on(&c, ch.pid, HWBP_DELIVER_STREAM, false, false, &s);
-	if (!err)
-		err = hwbp_point_add(s, a, 8, HWBP_WRITE, NULL, &pt);
-	err = run_child(s, &ch, &c, err);
-	if (!err)
-		err = hwbp_point_count(pt, &hits);
-	recs = c.n == 2 && byte_hit(&c.r[0], pt, a, ch.pid, ch.pid, 0, 1) &&
-	       byte_hit(&c.r[1], pt, a, ch.pid, ch.pid, 1, 3);
-	for (size_t i = 0; !recs && i < c.n && !why[0]; i++)
-		rec_why(&c.r[i], i, why, sizeof(why));
-	hw_ok(!err && hits == 2 && recs && exited_with(c.status, 0),
-	      "mprotect: a write (hit 0->1), the target's own mprotect(PROT_READ): its write "
-	      "there reaches its SIGSEGV handler, no hit; mprotect back to RW: the next write "
-	      "hits (1->3) (count %llu, %zu hits, %s: 0 = as said, 10-15 = which failed, err "
-	      "%d)%s", (unsigned long long)hits, c.n, status_str(c.status), err, why);
-	hwbp_session_close(s);
-	child_end(&ch, c.exited);
-	ctx_free(&c);
+	two_hits("mprotect", w_mprotect, (uintptr_t)mparea, 3,
+		 "a write (hit 0->1), the target's own mprotect(PROT_READ): its write there "
+		 "reaches its SIGSEGV handler, no hit; mprotect back to RW: the next write hits "
+		 "(1->3)");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -990,7 +893,7 @@ static void test_fork(bool follow)
 	bool recs;
 	int err;
 
-	if (!child_start(&ch, w_fork, 0)) {
+	if (!child_start(&ch, w_fork, 0, 120)) {
 		hw_ok(false, "fork: fork failed");
 		return;
 	}
@@ -1109,7 +1012,7 @@ static void test_refuse(unsigned int which)
 	char *m;
 	int err, aerr = 1;
 
-	if (!child_start(&ch, w_refuse, 0)) {
+	if (!child_start(&ch, w_refuse, 0, 120)) {
 		hw_ok(false, "refusals: fork failed");
 		return;
 	}
@@ -1134,7 +1037,7 @@ static void test_refuse(unsigned int which)
 		maps_perms(m, ga, after);
 	free(m);
 	if (!err) {
-		child_go(&ch);
+		release(&ch);
 		err = wait_exit(s, &c);
 	}
 	if (!err)
@@ -1207,7 +1110,7 @@ static void test_detach(void)
 	int err, status = -1;
 	bool reaped = false;
 
-	if (!child_start(&ch, w_detach, 0)) {
+	if (!child_start(&ch, w_detach, 0, 120)) {
 		hw_ok(false, "detach: fork failed");
 		hw_ok(false, "detach: fork failed");
 		return;
@@ -1223,7 +1126,7 @@ static void test_detach(void)
 		err = hwbp_session_apply(s);
 	if (!err) {
 		armed = maps_read(ch.pid);
-		child_go(&ch);
+		release(&ch);
 	}
 	while (!err && !c.exited && c.n < 5) {
 		err = hwbp_session_poll(s, 100, on_hit, &c);
@@ -1250,7 +1153,7 @@ static void test_detach(void)
 	      "(the watched page %s, armed %s, after %s; %zu hits before close, err %d)", pb, pa,
 	      pc, c.n, err);
 	if (!c.exited) {
-		child_go(&ch);
+		release(&ch);
 		if (waitpid(ch.pid, &status, 0) == ch.pid)
 			reaped = true;
 	}

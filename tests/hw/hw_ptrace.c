@@ -25,6 +25,7 @@
  * With "--exec-helper" the program is the image a target execs into.
  */
 #include "hw.h"
+#include "hwchild.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -39,96 +40,6 @@
 static bool is_x86(void)
 {
 	return hwbp_arch_host() == HWBP_ARCH_X86_64;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Children                                                               */
-
-static int c_go = -1, c_res = -1;	/* in a child: its ends of the pipes */
-
-static void go_wait(void)
-{
-	char c;
-
-	if (read(c_go, &c, 1) != 1)
-		_exit(100);
-}
-
-static void res_put(const void *p, size_t n)
-{
-	if (write(c_res, p, n) != (ssize_t)n)
-		_exit(101);
-}
-
-struct child {
-	pid_t pid;
-	int go;		/* write a byte: the workload starts */
-	int res;	/* what the child reports */
-};
-
-static bool child_start(struct child *ch, void (*fn)(long), long arg)
-{
-	int go[2], res[2];
-
-	if (pipe(go))
-		return false;
-	if (pipe(res)) {
-		close(go[0]);
-		close(go[1]);
-		return false;
-	}
-	fflush(stdout);
-	ch->pid = fork();
-	if (ch->pid == 0) {
-		close(go[1]);
-		close(res[0]);
-		c_go = go[0];
-		c_res = res[1];
-		alarm(60);
-		fn(arg);
-		_exit(0);
-	}
-	close(go[0]);
-	close(res[1]);
-	ch->go = go[1];
-	ch->res = res[0];
-	if (ch->pid < 0) {
-		close(ch->go);
-		close(ch->res);
-		return false;
-	}
-	return true;
-}
-
-static void child_go(struct child *ch, unsigned int n)
-{
-	while (n--)
-		if (write(ch->go, "g", 1) != 1)
-			break;
-}
-
-static bool child_read(struct child *ch, void *p, size_t n)
-{
-	return read(ch->res, p, n) == (ssize_t)n;
-}
-
-/* Close the pipes; a child the session did not reap is killed and waited. */
-static void child_end(struct child *ch, bool reaped)
-{
-	close(ch->go);
-	close(ch->res);
-	if (!reaped) {
-		kill(ch->pid, SIGKILL);
-		waitpid(ch->pid, NULL, 0);
-	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -456,7 +367,7 @@ static int ops_case(unsigned int off, uint64_t len, enum hwbp_access acc, enum h
 	int err, ok = 0;
 
 	area_reset();
-	if (!child_start(&ch, w_ops, 0)) {
+	if (!child_start(&ch, w_ops, 0, 60)) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		return 0;
 	}
@@ -534,7 +445,7 @@ static void test_refusals(void)
 		struct child ch;
 		struct ctx c;
 
-		if (!child_start(&ch, w_ops, 0)) {
+		if (!child_start(&ch, w_ops, 0, 60)) {
 			hw_ok(false, "open: kernel watching refused (fork failed)");
 			return;
 		}
@@ -607,7 +518,7 @@ static void test_exec_bp(enum hwbp_delivery d)
 	bool recs_ok = true;
 	int err;
 
-	if (!child_start(&ch, w_calls, 7)) {
+	if (!child_start(&ch, w_calls, 7, 60)) {
 		hw_ok(false, "x: fork failed");
 		return;
 	}
@@ -734,7 +645,7 @@ static void test_values(void)
 	v32 = 100;
 	v64 = 0x1122334455667788ull;
 	vrw = 77;
-	if (!child_start(&ch, w_values, 0)) {
+	if (!child_start(&ch, w_values, 0, 60)) {
 		for (int i = 0; i < 3; i++)
 			hw_ok(false, "values: fork failed");
 		return;
@@ -850,7 +761,7 @@ static void test_threads(bool before, enum hwbp_delivery d)
 
 	for (unsigned int i = 0; i < NTHR; i++)
 		want += thr_n(i);
-	if (!child_start(&ch, w_threads, before)) {
+	if (!child_start(&ch, w_threads, before, 60)) {
 		hw_ok(false, "threads: fork failed");
 		return;
 	}
@@ -923,7 +834,7 @@ static void test_tid(void)
 	uint64_t hits = 0;
 	int err = -EIO, status = -1;
 
-	if (!child_start(&ch, w_tid, 0)) {
+	if (!child_start(&ch, w_tid, 0, 60)) {
 		hw_ok(false, "tid: fork failed");
 		return;
 	}
@@ -992,7 +903,7 @@ static void test_fork(bool follow)
 	int32_t g = 0;
 	int err;
 
-	if (!child_start(&ch, w_fork, 0)) {
+	if (!child_start(&ch, w_fork, 0, 60)) {
 		hw_ok(false, "fork: fork failed");
 		return;
 	}
@@ -1090,7 +1001,7 @@ static void test_exec(void)
 
 	base = strrchr(self_path, '/') ? strrchr(self_path, '/') + 1 : self_path;
 	memcpy(comm, base, strnlen(base, sizeof(comm) - 1));
-	if (!child_start(&ch, w_exec, 0)) {
+	if (!child_start(&ch, w_exec, 0, 60)) {
 		hw_ok(false, "exec: fork failed");
 		return;
 	}
@@ -1172,7 +1083,7 @@ static void test_exhaustion(bool drop_one)
 	int err, aerr = 0;
 	bool exact = true;
 
-	if (!child_start(&ch, w_words, n)) {
+	if (!child_start(&ch, w_words, n, 60)) {
 		hw_ok(false, "exhaustion: fork failed");
 		return;
 	}
@@ -1270,7 +1181,7 @@ static void test_flow(void)
 	struct ctx c;
 	int err;
 
-	if (!child_start(&ch, w_flow, 0)) {
+	if (!child_start(&ch, w_flow, 0, 60)) {
 		hw_ok(false, "flow: fork failed");
 		hw_ok(false, "flow: fork failed");
 		return;
@@ -1388,7 +1299,7 @@ static void test_signals(void)
 
 	sig_var = 0;
 	usr1_n = trap_n = 0;
-	if (!child_start(&ch, w_signals, 0)) {
+	if (!child_start(&ch, w_signals, 0, 60)) {
 		hw_ok(false, "signals: fork failed");
 		return;
 	}
@@ -1475,7 +1386,7 @@ static void test_detach(void)
 	int err, status = -1;
 	bool reaped = false;
 
-	if (!child_start(&ch, w_detach, 0)) {
+	if (!child_start(&ch, w_detach, 0, 60)) {
 		hw_ok(false, "detach: fork failed");
 		return;
 	}
