@@ -243,13 +243,15 @@ int gd_proc_mprotect(struct hwbp_bk *b, struct gd_proc *p, struct pt_task *t, ui
  * (two entries at most): the signal frames anywhere in its stack below
  * the control block, and clear_child_tid in the block itself, at the
  * thread pointer TP (GD_TCB_BYTES from it, upwards on x86-64, downwards on
- * arm64 and LoongArch). A thread's stack is the mapping holding SP, up to
+ * arm64 and LoongArch; on x86-64 up to the end of the rseq area RS when
+ * that is inside: glibc's last member). A thread's stack is the mapping holding SP, up to
  * its control block when that is in it too (glibc and musl put it at the
  * top of the stack's mapping; the kernel may have merged the next mapping
  * into the same line of /proc/PID/maps).
  */
-static void stack_forbid(const struct hwbp_guard_maps *maps, uint64_t sp, uint64_t tp, pid_t tid,
-			 struct hwbp_guard_forbid *fb, size_t *nfb)
+static void stack_forbid(const struct hwbp_guard_maps *maps, uint64_t sp, uint64_t tp,
+			 const struct gd_rseq *rs, pid_t tid, struct hwbp_guard_forbid *fb,
+			 size_t *nfb)
 {
 	const struct hwbp_guard_map *ms = hwbp_guard_maps_find(maps, sp);
 	const struct hwbp_guard_map *mt = hwbp_guard_maps_find(maps, tp);
@@ -258,6 +260,10 @@ static void stack_forbid(const struct hwbp_guard_maps *maps, uint64_t sp, uint64
 	if (mt && tp > GD_TCB_BYTES) {
 		lo = tp - GD_TCB_BELOW;
 		hi = lo + GD_TCB_BYTES;
+		/* glibc (2.35 on) ends struct pthread with its rseq area: where
+		 * the block is exactly, and a mapping merged after it is not */
+		if (!GD_TCB_BELOW && rs->ptr > tp && rs->ptr + 32 <= hi)
+			hi = rs->ptr + 32;
 		lo = lo < mt->start ? mt->start : lo;
 		hi = hi > mt->end ? mt->end : hi;
 		fb[(*nfb)++] = (struct hwbp_guard_forbid){ lo, hi - lo, HWBP_GUARD_TCB, tid };
@@ -308,9 +314,11 @@ static int proc_refresh(struct hwbp_bk *b, struct gd_proc *p, char *why, size_t 
 		if (t->pid != p->pid || t->dying || hwbp_tregs_get(t->tid, &r))
 			continue;
 		tp = hwbp_tregs_tp(t->tid, &r);
-		stack_forbid(maps, hwbp_tregs_sp(&r), tp, t->tid, fb, &nfb);
 		memset(&rs, 0, sizeof(rs));
-		if (pt(GD_RSEQ_CONFIG, t->tid, sizeof(rs), &rs) > 0 && rs.ptr && rs.size)
+		if (pt(GD_RSEQ_CONFIG, t->tid, sizeof(rs), &rs) <= 0 || !rs.ptr || !rs.size)
+			memset(&rs, 0, sizeof(rs));
+		stack_forbid(maps, hwbp_tregs_sp(&r), tp, &rs, t->tid, fb, &nfb);
+		if (rs.ptr)
 			fb[nfb++] = (struct hwbp_guard_forbid){ rs.ptr, rs.size, HWBP_GUARD_RSEQ,
 							       t->tid };
 	}
