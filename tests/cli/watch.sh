@@ -233,13 +233,14 @@ expect_error "an index out of range" 125 "index 9 out of range" \
 expect_error "a stripped binary" 125 "stripped" "$HWBP" watch counter -- "$tmp/stripped"
 expect_error "SPEC syntax, with a command" 125 "bad SPEC 'q:counter'" "$HWBP" watch q:counter -- "$T/counter-O0"
 expect_error "LEN 0, with a command" 125 "bad SPEC 'counter/0': length 0" "$HWBP" watch counter/0 -- "$T/counter-O0"
+# (--backend perf: auto would watch them with the guard backend, see guard.sh)
 expect_error "too long for the debug registers, with a command" 125 \
-	"needs 5 debug registers, 4 free" "$HWBP" watch config -- "$T/demo-O0"
+	"needs 5 debug registers, 4 free" "$HWBP" watch --backend perf config -- "$T/demo-O0"
 sleep 30 & spid=$!
 # attach once sleep runs (before its exec, the child is still the shell)
 for _ in $(seq 50); do [[ "$(readlink /proc/$spid/exe)" == */sleep ]] && break; sleep 0.05; done
 expect_error "too long for the debug registers, with -p" 1 \
-	"needs [0-9]+ debug registers, 4 free" "$HWBP" watch -p "$spid" w:0x1000/64
+	"needs [0-9]+ debug registers, 4 free" "$HWBP" watch --backend perf -p "$spid" w:0x1000/64
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	expect_error "not permitted: another user's process" 1 "cannot watch process $spid" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$HWBP" watch -p "$spid" w:0x1000
