@@ -57,7 +57,7 @@ static int cmd_decode(int argc, char **argv)
 			  "this host's architecture has no hwbp decoder");
 		return CLI_USAGE;
 	}
-	hwbp_regs_init(&regs, arch);
+	hwbp_regs_init(&regs, sizeof(regs), arch);
 	for (int i = optind; i < argc; i++) {
 		char name[32];
 		const char *eq = strchr(argv[i], '=');
@@ -88,9 +88,10 @@ static int cmd_decode(int argc, char **argv)
 		}
 		hwbp_regs_set(&regs, name, val);
 	}
-	err = hwbp_arch_decode(&regs, slots, sizeof(slots) / sizeof(slots[0]), &n, why,
-			       sizeof(why));
+	err = hwbp_arch_decode(&regs, slots, sizeof(slots) / sizeof(slots[0]), &n);
 	if (err) {
+		if (err == -EINVAL)
+			hwbp_arch_explain(&regs, why, sizeof(why));
 		cli_error(NULL, "cannot decode %s registers: %s", hwbp_arch_name(arch),
 			  why[0] ? why : strerror(-err));
 		return CLI_USAGE;

@@ -27,7 +27,7 @@ static int encode_one(FILE *out, bool json, enum hwbp_arch arch, struct hwbp_poo
 		      const char *text)
 {
 	struct cli_spec sp;
-	struct hwbp_plan plan;
+	HWBP_OPTS(hwbp_plan, plan);
 	struct hwbp_regs regs;
 	char why[160];
 	uint64_t len;
@@ -81,7 +81,7 @@ static int encode_one(FILE *out, bool json, enum hwbp_arch arch, struct hwbp_poo
 		else
 			pool->watch &= ~bit;
 	}
-	hwbp_regs_init(&regs, arch);
+	hwbp_regs_init(&regs, sizeof(regs), arch);
 	err = hwbp_arch_encode(&regs, plan.slots, plan.nslots);
 	if (err) {
 		cli_error_spec(text, NULL, "cannot encode '%s' for %s: %s", text, hwbp_arch_name(arch),

@@ -19,7 +19,7 @@ static void backend_json(struct json *j, const char *key, const struct hwbp_back
 	json_obj_open(j, key);
 	json_bool(j, "usable", st->usable);
 	if (!st->usable)
-		json_str(j, "reason", st->why);
+		json_str(j, "reason", st->reason);
 	json_obj_close(j);
 }
 
@@ -28,7 +28,7 @@ static void backend_text(FILE *f, const char *name, const struct hwbp_backend_st
 	if (st->usable)
 		fprintf(f, "  %-8s usable\n", name);
 	else
-		fprintf(f, "  %-8s not usable: %s\n", name, st->why);
+		fprintf(f, "  %-8s not usable: %s\n", name, st->reason);
 }
 
 /*
@@ -42,11 +42,11 @@ static void guard_status(const struct hwbp_host_info *hi, struct hwbp_backend_st
 	memset(st, 0, sizeof(*st));
 	if (hi->arch == HWBP_ARCH_NONE) {
 		st->err = -EOPNOTSUPP;
-		snprintf(st->why, sizeof(st->why), "no libhwbp backend for this architecture");
+		snprintf(st->reason, sizeof(st->reason), "no libhwbp backend for this architecture");
 	} else if (!hi->ptrace.usable && (hi->ptrace.err == -EPERM || hi->ptrace.err == -EACCES)) {
 		st->err = hi->ptrace.err;
-		snprintf(st->why, sizeof(st->why), "ptrace not permitted: %.*s",
-			 (int)sizeof(st->why) - 32, hi->ptrace.why);
+		snprintf(st->reason, sizeof(st->reason), "ptrace not permitted: %.*s",
+			 (int)sizeof(st->reason) - 32, hi->ptrace.reason);
 	} else {
 		st->usable = true;
 	}

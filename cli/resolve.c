@@ -278,7 +278,7 @@ bool watch_slots_over(struct watch *w, char *why, size_t len)
 	for (int i = 0; i < w->nspec; i++) {
 		const struct watch_spec *ws = &w->spec[i];
 		struct hwbp_pool all = { UINT32_MAX, UINT32_MAX };
-		struct hwbp_plan plan;
+		HWBP_OPTS(hwbp_plan, plan);
 		size_t l = strlen(names);
 		int err;
 

@@ -9,6 +9,7 @@
  * whatever the break pool holds.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ int hwbp_planner_whole(uint64_t addr, uint64_t len, enum hwbp_access access,
 		       struct hwbp_plan *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->sz = sizeof(*out);
 	if (!len || len > UINT32_MAX)
 		return -EINVAL;
 	out->nslots = 1;
@@ -59,6 +61,7 @@ int hwbp_planner_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 	uint64_t n;
 
 	memset(pl, 0, sizeof(*pl));
+	pl->sz = sizeof(*pl);
 	n = hwbp_arch_split(arch, addr, len, access, pl->slots, PLANNER_PIECES_MAX);
 	if (!n)
 		return -EINVAL;
@@ -89,6 +92,34 @@ int hwbp_planner_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 		else
 			pl->need_break++;
 	}
+	return 0;
+}
+
+/* The counts of PL, into OUT (whose sz reaches them). */
+static void copy_counts(const struct hwbp_plan *pl, struct hwbp_plan *out)
+{
+	out->need_watch = pl->need_watch;
+	out->need_break = pl->need_break;
+	out->free_watch = pl->free_watch;
+	out->free_break = pl->free_break;
+}
+
+int hwbp_planner_copy_out(const struct hwbp_plan *pl, struct hwbp_plan *out, bool counts)
+{
+	const size_t head = offsetof(struct hwbp_plan, slots);
+	size_t room, sz;
+
+	if (!out || out->sz < head)
+		return -EINVAL;
+	sz = out->sz;
+	room = (sz - head) / sizeof(out->slots[0]);
+	if (pl->nslots > room) {
+		if (counts)
+			copy_counts(pl, out);
+		return -EOVERFLOW;
+	}
+	memcpy(out, pl, head + pl->nslots * sizeof(pl->slots[0]));
+	out->sz = sz;
 	return 0;
 }
 
@@ -183,7 +214,8 @@ HWBP_API int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 
 	if (!ops)
 		return -EOPNOTSUPP;
-	if (!out || !len || (!exec && !hwbp_arch_is_data(access)))
+	if (!out || out->sz < offsetof(struct hwbp_plan, slots) || !len ||
+	    (!exec && !hwbp_arch_is_data(access)))
 		return -EINVAL;
 	if (hwbp_arch_last(addr, len) < addr)
 		return -EINVAL;
@@ -198,10 +230,7 @@ HWBP_API int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 	plan.free_break = (unsigned int)__builtin_popcount(bfree);
 	/* One request uses one type of slot: data or exec. */
 	if (err || (exec ? plan.need_break > plan.free_break : plan.need_watch > plan.free_watch)) {
-		out->need_watch = plan.need_watch;
-		out->need_break = plan.need_break;
-		out->free_watch = plan.free_watch;
-		out->free_break = plan.free_break;
+		copy_counts(&plan, out);
 		return -ENOSPC;
 	}
 	avail = exec ? bfree : wfree;
@@ -210,6 +239,5 @@ HWBP_API int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 			return -ENOSPC;	/* not reached: counted above */
 		avail &= avail - 1;
 	}
-	*out = plan;
-	return 0;
+	return hwbp_planner_copy_out(&plan, out, true);
 }

@@ -67,6 +67,17 @@ int hwbp_planner_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 int hwbp_planner_whole(uint64_t addr, uint64_t len, enum hwbp_access access,
 		       struct hwbp_plan *out);
 
+/*
+ * hwbp_planner_copy_out() - hand plan PL to a caller's OUT, as the public
+ * rules of struct hwbp_plan say: only into the room out->sz gives
+ * @counts: on -EOVERFLOW, fill OUT's counts (hwbp_arch_plan()) rather than
+ *        leave it untouched (hwbp_point_plan())
+ *
+ * Return: 0; -EINVAL for a NULL OUT or an out->sz short of @slots;
+ * -EOVERFLOW when PL has more slots than that room.
+ */
+int hwbp_planner_copy_out(const struct hwbp_plan *pl, struct hwbp_plan *out, bool counts);
+
 /* Are A and B one slot: same type, address, length and access (not index)? */
 bool hwbp_planner_same(const struct hwbp_slot *a, const struct hwbp_slot *b);
 

@@ -109,10 +109,10 @@ static void check_ptrace(struct hwbp_debug_check *out)
 		snprintf(out->reason, sizeof(out->reason), "%s", HWBP_PTRACE_PROBE_TRAPPED);
 	} else if (hi.ptrace.err == -EIO) {
 		check_set(out, HWBP_DEBUG_NOT_DELIVERED, HWBP_BACKEND_PTRACE, -EIO);
-		snprintf(out->reason, sizeof(out->reason), "%s", hi.ptrace.why);
+		snprintf(out->reason, sizeof(out->reason), "%s", hi.ptrace.reason);
 	} else {
 		check_set(out, HWBP_DEBUG_UNKNOWN, HWBP_BACKEND_AUTO, hi.ptrace.err);
-		snprintf(out->reason, sizeof(out->reason), "ptrace: %.240s", hi.ptrace.why);
+		snprintf(out->reason, sizeof(out->reason), "ptrace: %.240s", hi.ptrace.reason);
 	}
 }
 

@@ -19,9 +19,14 @@
  * and each errno means the same everywhere: -ENOSPC no free debug register,
  * -EINVAL bad request, -EOPNOTSUPP the CPU or kernel cannot express it,
  * -EACCES/-EPERM blocked by policy, -ESRCH target gone, -ENOENT no such
- * thing. Out-parameters are left untouched on failure. Optional settings
- * come in opts structs whose first member is "size_t sz"; declare them with
- * HWBP_OPTS() and pass NULL for all defaults.
+ * thing, -EOVERFLOW the caller's struct has no room for the answer. The
+ * errno is the only error channel: where a person wants the detail, a
+ * function gives it as data (hwbp_session_need(), hwbp_arch_explain()).
+ * Out-parameters are left untouched on failure. Optional settings come in
+ * opts structs whose first member is "size_t sz"; declare them with
+ * HWBP_OPTS() and pass NULL for all defaults. Structs the library fills
+ * or reads start with "size_t sz" too, and the library stays inside the
+ * caller's sz.
  *
  * Thread-safety: the arch functions are pure and may be called from any
  * thread. A session and its points must be used by one thread at a time.
@@ -42,10 +47,15 @@ extern "C" {
  * 0.x may break the ABI where it must; its soname then changes with the
  * minor (libhwbp.so.0.3). 0.3 renamed hwbp_watch() and struct
  * hwbp_watch_opts to hwbp_point_add() and struct hwbp_point_opts, so that
- * what creates a point pairs with hwbp_point_remove().
+ * what creates a point pairs with hwbp_point_remove(). 0.5 gave struct
+ * hwbp_plan and struct hwbp_regs a leading sz and their array last (a
+ * newer library with larger arrays writes only what the caller has room
+ * for), took the explanation out of hwbp_arch_decode() into
+ * hwbp_arch_explain(), and renamed hwbp_backend_status.why to @reason, as
+ * in struct hwbp_debug_check.
  */
 #define HWBP_VERSION_MAJOR 0
-#define HWBP_VERSION_MINOR 4
+#define HWBP_VERSION_MINOR 5
 #define HWBP_VERSION_PATCH 0
 
 /*
@@ -156,29 +166,35 @@ struct hwbp_pool hwbp_arch_pool(enum hwbp_arch arch);
 #define HWBP_PLAN_WIDER_RANGE	0x2u	/* slots cover bytes outside the request */
 
 /*
- * The slots one request needs.
+ * The slots one request needs. Declare it with HWBP_OPTS(hwbp_plan, name):
+ * @sz says how much room the caller has, and the library writes only into
+ * that room (the slots array is last, so a caller built against fewer
+ * HWBP_SLOTS_MAX gets the plans that fit and -EOVERFLOW for those that do
+ * not).
+ * @sz:               set by the caller to sizeof(struct hwbp_plan)
  * @addr, @len:       the range the slots really watch together (equal to
  *                    the request unless HWBP_PLAN_WIDER_RANGE)
  * @access:           what the slots are armed for (HWBP_RW for a read
  *                    request on x86-64, with HWBP_PLAN_WIDER_ACCESS: the
  *                    caller tells reads from writes after the trap)
  * @flags:            HWBP_PLAN_* bits
- * @nslots, @slots:   the slots, lowest address first
  * @need_watch, @need_break: slots of each type needed (also filled when
- *                    the plan is refused with -ENOSPC; UINT_MAX stands for
- *                    any larger count)
+ *                    the plan is refused with -ENOSPC or -EOVERFLOW;
+ *                    UINT_MAX stands for any larger count)
  * @free_watch, @free_break: slots of each type that were free (x86-64:
  *                    both give the shared pool)
+ * @nslots, @slots:   the slots, lowest address first
  */
 struct hwbp_plan {
+	size_t sz;
 	uint64_t addr;
 	uint64_t len;
 	enum hwbp_access access;
 	unsigned int flags;
-	unsigned int nslots;
-	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
 	unsigned int need_watch, need_break;
 	unsigned int free_watch, free_break;
+	unsigned int nslots;
+	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
 };
 
 /*
@@ -190,7 +206,7 @@ struct hwbp_plan {
  * @access: HWBP_READ, HWBP_WRITE, HWBP_RW or HWBP_EXEC
  * @pool:   free slots to take from, lowest index first; NULL means the
  *          whole of hwbp_arch_pool(ARCH)
- * @out:    the plan
+ * @out:    the plan; out->sz set by the caller (HWBP_OPTS() does)
  *
  * x86-64, 0x1003 length 6: 3 slots, 1 byte @0x1003, 4 @0x1004, 1 @0x1008.
  * arm64, 0x1006 length 4: 2 slots, 0x1006-0x1007 and 0x1008-0x1009 (any
@@ -201,8 +217,10 @@ struct hwbp_plan {
  * which no instruction can start (arm64, LoongArch: not a multiple of 4);
  * -ENOSPC when the request
  * needs more slots than POOL has free (OUT is then filled with the
- * need_* and free_* counts and nothing else); -EOPNOTSUPP for an unknown
- * ARCH.
+ * need_* and free_* counts and nothing else); -EOVERFLOW when it needs
+ * more slots than out->sz has room for (filled the same way);
+ * -EOPNOTSUPP for an unknown ARCH. -EINVAL also for a NULL OUT or an
+ * out->sz that does not reach @slots.
  */
 int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 		   enum hwbp_access access, const struct hwbp_pool *pool,
@@ -213,11 +231,16 @@ int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 
 /*
  * A set of debug register values of one architecture, as the kernel's
- * ptrace ABI takes them.
+ * ptrace ABI takes them. Declare it with HWBP_OPTS(hwbp_regs, name,
+ * .arch = ARCH), or empty one with hwbp_regs_init().
+ * @sz:   set by the caller to sizeof(struct hwbp_regs); every function
+ *        taking REGS returns -EINVAL unless it has room for all of
+ *        @arch's registers (the array is last, so a newer library with
+ *        more registers still serves an older caller's architectures)
  * @arch: whose registers these are
+ * @set:  bit i of set[i / 64] is 1 when val[i] holds a value
  * @val:  register values; the position of each name is given by
  *        hwbp_regs_lookup()
- * @set:  bit i of set[i / 64] is 1 when val[i] holds a value
  *
  * Names (as in the manuals and ARCH.md):
  *   x86_64:      dr0..dr3, dr6, dr7 (dr7 with L-bits, as a tracer writes it)
@@ -227,15 +250,21 @@ int hwbp_arch_plan(enum hwbp_arch arch, uint64_t addr, uint64_t len,
  *                N = 0..13 (as in struct user_watch_state_v2)
  */
 struct hwbp_regs {
+	size_t sz;
 	enum hwbp_arch arch;
+	uint64_t set[4];
 	uint64_t val[HWBP_REGS_MAX];
-	uint64_t set[(HWBP_REGS_MAX + 63) / 64];
 };
 
 /*
  * hwbp_regs_init() - empty register set for ARCH (no register set)
+ * @sz: sizeof(*REGS) as the caller knows it: the bytes cleared, kept in
+ *      regs->sz
+ *
+ * Return: 0; -EINVAL for a NULL REGS, an unknown ARCH or an SZ without
+ * room for ARCH's registers (REGS untouched).
  */
-void hwbp_regs_init(struct hwbp_regs *regs, enum hwbp_arch arch);
+int hwbp_regs_init(struct hwbp_regs *regs, size_t sz, enum hwbp_arch arch);
 
 /*
  * hwbp_regs_lookup() - position of register NAME (case-insensitive) in
@@ -255,7 +284,7 @@ const char *hwbp_regs_name(enum hwbp_arch arch, unsigned int pos);
  * hwbp_regs_set() / hwbp_regs_get() - set or read one register by name
  *
  * Return: 0; -ENOENT for an unknown name; -ENODATA (get) when it holds no
- * value.
+ * value; -EINVAL for REGS that are NULL or too small (see @sz above).
  */
 int hwbp_regs_set(struct hwbp_regs *regs, const char *name, uint64_t value);
 int hwbp_regs_get(const struct hwbp_regs *regs, const char *name, uint64_t *value);
@@ -283,7 +312,6 @@ int hwbp_arch_encode(struct hwbp_regs *regs, const struct hwbp_slot *slots,
  * @out:    room for MAX slots; enabled slots only, in slot order
  *          (breakpoints after watchpoints on split-pool arches)
  * @n:      number of slots written
- * @why:    on -EINVAL, one line saying which register and what is wrong
  *
  * A slot is enabled by x86 Ln or Gn, arm64 E, LoongArch any PLV bit. A
  * slot's @addr/@len is the range it watches: arm64 WVR plus the BAS offset
@@ -298,11 +326,24 @@ int hwbp_arch_encode(struct hwbp_regs *regs, const struct hwbp_slot *slots,
  * StoreEn, DMOnly, LCL or virtualization bits, reserved bits, a DB address
  * misaligned for its Size or an IB address not 4-aligned when mask is 0, a
  * mask that is not a run of low bits, is below a doubleword (DB) or word
- * (IB), or spans more than 2 GiB, a DB mask with Size != 8 bytes),
- * -ENOSPC if more than MAX slots are enabled.
+ * (IB), or spans more than 2 GiB, a DB mask with Size != 8 bytes): then
+ * hwbp_arch_explain() says which register and what; -ENOSPC if more than
+ * MAX slots are enabled.
  */
 int hwbp_arch_decode(const struct hwbp_regs *regs, struct hwbp_slot *out,
-		     unsigned int max, unsigned int *n, char *why, size_t whylen);
+		     unsigned int max, unsigned int *n);
+
+/*
+ * hwbp_arch_explain() - what hwbp_arch_decode() refuses in REGS, as one
+ * line naming the register, e.g. "dr7: slot 1 has R/W=10 (I/O
+ * breakpoint)" or "wcr2: MASK=1 is reserved"
+ * @buf, @len: where the line goes, NUL-terminated and cut to fit as by
+ *             snprintf(); BUF may be NULL when LEN is 0
+ *
+ * Return: the length of the whole line (as snprintf() counts it), or 0
+ * when hwbp_arch_decode() accepts REGS (BUF is then "").
+ */
+size_t hwbp_arch_explain(const struct hwbp_regs *regs, char *buf, size_t len);
 
 /* hwbp_arch_hits() flags */
 #define HWBP_HIT_LA_LITERAL 0x1u /* LoongArch: compare all address bits when
@@ -981,9 +1022,12 @@ int hwbp_point_threads(struct hwbp_point *pt, struct hwbp_thread_count *out, siz
  * hwbp_point_plan() - the slots the point uses: once applied, the plan in
  * force; after hwbp_session_plan() with a change pending, the planned one.
  * The plan's slot indexes are the planner's; the kernel picks the real
- * registers. @free_* give the slots of the whole session's pool.
+ * registers. @free_* give the slots of the whole session's pool. Set
+ * out->sz first (HWBP_OPTS() does).
  *
- * Return: 0; -ENODATA if the point was never planned.
+ * Return: 0; -ENODATA if the point was never planned; -EINVAL for a NULL
+ * OUT or an out->sz that does not reach @slots; -EOVERFLOW when the plan
+ * has more slots than out->sz has room for (OUT untouched).
  */
 int hwbp_point_plan(const struct hwbp_point *pt, struct hwbp_plan *out);
 
@@ -1135,11 +1179,14 @@ hwbp_log_fn hwbp_set_log(hwbp_log_fn fn, void *arg, void **old_arg);
  * Host probe: what this machine and user can do
  * ------------------------------------------------------------------------ */
 
-/* Whether a backend works here, and why not. */
+/*
+ * Whether a backend works here, and why not: data, like struct
+ * hwbp_debug_check (hwbp_host_probe() returns 0 either way).
+ */
 struct hwbp_backend_status {
 	bool usable;		/* armed a real watchpoint in a throwaway child */
 	int err;		/* 0, or the negative errno that stopped it */
-	char why[256];		/* when !usable: one line, with the remedy */
+	char reason[256];	/* when !usable: one line, with the remedy */
 };
 
 /* Does this machine deliver debug exceptions? */

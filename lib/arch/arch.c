@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -219,13 +220,39 @@ uint64_t hwbp_arch_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 	return ops->split_data(addr, len, access, out, max);
 }
 
-/* See hwbp.h. */
-HWBP_API void hwbp_regs_init(struct hwbp_regs *regs, enum hwbp_arch arch)
+_Static_assert(HWBP_REGS_MAX <= 64 * sizeof(((struct hwbp_regs *)0)->set) /
+		       sizeof(uint64_t),
+	       "struct hwbp_regs.set has a bit for every register");
+
+/* Bytes of struct hwbp_regs that hold every register of OPS's architecture. */
+static size_t regs_need(const struct hwbp_arch_ops *ops)
 {
+	return offsetof(struct hwbp_regs, val) + ops->nregs * sizeof(uint64_t);
+}
+
+const struct hwbp_arch_ops *hwbp_arch_regs_ops(const struct hwbp_regs *regs)
+{
+	const struct hwbp_arch_ops *ops;
+
 	if (!regs)
-		return;
-	memset(regs, 0, sizeof(*regs));
+		return NULL;
+	ops = hwbp_arch_ops_get(regs->arch);
+	if (!ops || regs->sz < regs_need(ops))
+		return NULL;
+	return ops;
+}
+
+/* See hwbp.h. */
+HWBP_API int hwbp_regs_init(struct hwbp_regs *regs, size_t sz, enum hwbp_arch arch)
+{
+	const struct hwbp_arch_ops *ops = hwbp_arch_ops_get(arch);
+
+	if (!regs || !ops || sz < regs_need(ops))
+		return -EINVAL;
+	memset(regs, 0, sz);
+	regs->sz = sz;
 	regs->arch = arch;
+	return 0;
 }
 
 /* See hwbp.h. */
@@ -255,15 +282,20 @@ HWBP_API const char *hwbp_regs_name(enum hwbp_arch arch, unsigned int pos)
 	return ops->regs[pos];
 }
 
+/* Position of register NAME in usable REGS: 0, -EINVAL or -ENOENT. */
+static int regs_pos(const struct hwbp_regs *regs, const char *name, unsigned int *pos)
+{
+	if (!hwbp_arch_regs_ops(regs))
+		return -EINVAL;
+	return hwbp_regs_lookup(regs->arch, name, pos);
+}
+
 /* See hwbp.h. */
 HWBP_API int hwbp_regs_set(struct hwbp_regs *regs, const char *name, uint64_t value)
 {
 	unsigned int pos;
-	int err;
+	int err = regs_pos(regs, name, &pos);
 
-	if (!regs)
-		return -EINVAL;
-	err = hwbp_regs_lookup(regs->arch, name, &pos);
 	if (err)
 		return err;
 	hwbp_arch_reg_put(regs, pos, value);
@@ -274,11 +306,8 @@ HWBP_API int hwbp_regs_set(struct hwbp_regs *regs, const char *name, uint64_t va
 HWBP_API int hwbp_regs_get(const struct hwbp_regs *regs, const char *name, uint64_t *value)
 {
 	unsigned int pos;
-	int err;
+	int err = regs_pos(regs, name, &pos);
 
-	if (!regs)
-		return -EINVAL;
-	err = hwbp_regs_lookup(regs->arch, name, &pos);
 	if (err)
 		return err;
 	if (!(regs->set[pos / 64] & HWBP_BIT(pos % 64)))
@@ -292,12 +321,9 @@ HWBP_API int hwbp_regs_get(const struct hwbp_regs *regs, const char *name, uint6
 HWBP_API int hwbp_arch_encode(struct hwbp_regs *regs, const struct hwbp_slot *slots,
 			      unsigned int n)
 {
-	const struct hwbp_arch_ops *ops;
+	const struct hwbp_arch_ops *ops = hwbp_arch_regs_ops(regs);
 
-	if (!regs || (n && !slots))
-		return -EINVAL;
-	ops = hwbp_arch_ops_get(regs->arch);
-	if (!ops)
+	if (!ops || (n && !slots))
 		return -EINVAL;
 	/* Check every slot first, so that a refusal leaves REGS unchanged. */
 	for (unsigned int i = 0; i < n; i++)
@@ -310,29 +336,20 @@ HWBP_API int hwbp_arch_encode(struct hwbp_regs *regs, const struct hwbp_slot *sl
 
 /* See hwbp.h. */
 HWBP_API int hwbp_arch_decode(const struct hwbp_regs *regs, struct hwbp_slot *out,
-			      unsigned int max, unsigned int *n, char *why, size_t whylen)
+			      unsigned int max, unsigned int *n)
 {
-	const struct hwbp_arch_ops *ops;
+	const struct hwbp_arch_ops *ops = hwbp_arch_regs_ops(regs);
 	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
 	unsigned int count = 0;
 	int err;
 
-	if (!regs || !n || (max && !out)) {
-		hwbp_arch_why(why, whylen, "bad arguments");
+	if (!ops || !n || (max && !out))
 		return -EINVAL;
-	}
-	ops = hwbp_arch_ops_get(regs->arch);
-	if (!ops) {
-		hwbp_arch_why(why, whylen, "unknown architecture %d", (int)regs->arch);
-		return -EINVAL;
-	}
-	err = ops->decode(regs, slots, 2 * HWBP_SLOTS_MAX, &count, why, whylen);
+	err = ops->decode(regs, slots, 2 * HWBP_SLOTS_MAX, &count, NULL, 0);
 	if (err)
 		return err;
-	if (count > max) {
-		hwbp_arch_why(why, whylen, "%u slots enabled, room for %u", count, max);
+	if (count > max)
 		return -ENOSPC;
-	}
 	if (count)
 		memcpy(out, slots, count * sizeof(slots[0]));
 	*n = count;
@@ -340,18 +357,39 @@ HWBP_API int hwbp_arch_decode(const struct hwbp_regs *regs, struct hwbp_slot *ou
 }
 
 /* See hwbp.h. */
+HWBP_API size_t hwbp_arch_explain(const struct hwbp_regs *regs, char *buf, size_t len)
+{
+	const struct hwbp_arch_ops *ops = hwbp_arch_regs_ops(regs);
+	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
+	char why[256] = "";
+	unsigned int count;
+	int n;
+
+	if (!regs)
+		snprintf(why, sizeof(why), "no register set");
+	else if (!hwbp_arch_ops_get(regs->arch))
+		snprintf(why, sizeof(why), "unknown architecture %d", (int)regs->arch);
+	else if (!ops)
+		snprintf(why, sizeof(why),
+			 "the register set's sz (%zu) has no room for the %s registers",
+			 regs->sz, hwbp_arch_name(regs->arch));
+	else if (ops->decode(regs, slots, 2 * HWBP_SLOTS_MAX, &count, why, sizeof(why)) &&
+		 !why[0])
+		snprintf(why, sizeof(why), "the %s registers are not valid", ops->name);
+	n = snprintf(buf, buf ? len : 0, "%s", why);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* See hwbp.h. */
 HWBP_API int hwbp_arch_hits(const struct hwbp_regs *regs, uint64_t addr, unsigned int size,
 			    enum hwbp_access kind, unsigned int flags, struct hwbp_hitset *out)
 {
-	const struct hwbp_arch_ops *ops;
+	const struct hwbp_arch_ops *ops = hwbp_arch_regs_ops(regs);
 	struct hwbp_slot slots[2 * HWBP_SLOTS_MAX];
 	struct hwbp_hitset hits = { 0, 0 };
 	unsigned int n;
 
-	if (!regs || !out || (flags & ~HWBP_HIT_LA_LITERAL))
-		return -EINVAL;
-	ops = hwbp_arch_ops_get(regs->arch);
-	if (!ops)
+	if (!ops || !out || (flags & ~HWBP_HIT_LA_LITERAL))
 		return -EINVAL;
 	if (kind != HWBP_EXEC) {
 		if (!hwbp_arch_is_data(kind) || size < 1 || size > 16)

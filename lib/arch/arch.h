@@ -106,6 +106,12 @@ uint64_t hwbp_arch_split(enum hwbp_arch arch, uint64_t addr, uint64_t len,
 uint64_t hwbp_arch_split_aligned(uint64_t addr, uint64_t len, enum hwbp_access armed,
 				 struct hwbp_slot *out, unsigned int max);
 
+/*
+ * The ops of REGS's architecture when REGS is usable: not NULL, a known
+ * architecture, and regs->sz with room for all of its registers; else NULL.
+ */
+const struct hwbp_arch_ops *hwbp_arch_regs_ops(const struct hwbp_regs *regs);
+
 /* Write a one-line reason into WHY (if WHY and WHYLEN), printf style. */
 void hwbp_arch_why(char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -51,7 +51,7 @@ static void perf_why(struct hwbp_backend_status *st, int err, int paranoid)
 
 	snprintf(what, sizeof(what), "perf_event_open: %s", strerror(-err));
 	if (err == -EACCES || err == -EPERM) {
-		snprintf(st->why, sizeof(st->why),
+		snprintf(st->reason, sizeof(st->reason),
 			 "%s (perf_event_paranoid is %d; run as root, grant CAP_PERFMON, "
 			 "or use --backend ptrace)", what, paranoid);
 		st->usable = false;
@@ -119,12 +119,12 @@ void hwbp_perf_probe(struct hwbp_host_info *hi)
 	if (count != HWBP_PROBE_WRITES) {
 		st->usable = false;
 		st->err = -EIO;
-		hwbp_perf_count_reason(st->why, sizeof(st->why), count);
+		hwbp_perf_count_reason(st->reason, sizeof(st->reason), count);
 		return;
 	}
 	st->usable = true;
 	st->err = 0;
-	st->why[0] = '\0';
+	st->reason[0] = '\0';
 }
 
 /* Slot counts by perf: open events on ourselves until the kernel says

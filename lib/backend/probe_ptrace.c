@@ -77,13 +77,13 @@ void hwbp_probe_why(struct hwbp_backend_status *st, int err, const char *fmt, co
 {
 	st->usable = false;
 	st->err = err;
-	snprintf(st->why, sizeof(st->why), fmt, arg);
+	snprintf(st->reason, sizeof(st->reason), fmt, arg);
 }
 
 #if defined(__x86_64__)
 static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 {
-	struct hwbp_plan plan;
+	HWBP_OPTS(hwbp_plan, plan);
 	struct hwbp_regs regs;
 	uint64_t dr0 = 0, dr7 = 0;
 	int err;
@@ -91,7 +91,7 @@ static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 	err = hwbp_arch_plan(HWBP_ARCH_X86_64, (uint64_t)(uintptr_t)&hwbp_probe_target, 8,
 			     HWBP_WRITE, NULL, &plan);
 	if (!err) {
-		hwbp_regs_init(&regs, HWBP_ARCH_X86_64);
+		hwbp_regs_init(&regs, sizeof(regs), HWBP_ARCH_X86_64);
 		err = hwbp_arch_encode(&regs, plan.slots, plan.nslots);
 	}
 	if (err)
@@ -131,7 +131,7 @@ static int dbg_info(pid_t pid, int nt, struct hwdebug_state *d)
 static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 {
 	struct hwdebug_state w, b;
-	struct hwbp_plan plan;
+	HWBP_OPTS(hwbp_plan, plan);
 	struct hwbp_regs regs;
 	uint64_t addr = 0, ctrl = 0;
 	struct iovec iov;
@@ -153,7 +153,7 @@ static int ptrace_arm(pid_t pid, struct hwbp_host_info *hi)
 	err = hwbp_arch_plan(PROBE_ARCH, (uint64_t)(uintptr_t)&hwbp_probe_target, 8, HWBP_WRITE,
 			     NULL, &plan);
 	if (!err) {
-		hwbp_regs_init(&regs, PROBE_ARCH);
+		hwbp_regs_init(&regs, sizeof(regs), PROBE_ARCH);
 		err = hwbp_arch_encode(&regs, plan.slots, plan.nslots);
 	}
 	if (err)
@@ -237,6 +237,6 @@ void hwbp_ptrace_probe(struct hwbp_host_info *hi)
 	hwbp_probe_reap(pid);
 	st->usable = true;
 	st->err = 0;
-	st->why[0] = '\0';
+	st->reason[0] = '\0';
 }
 

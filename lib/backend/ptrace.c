@@ -190,7 +190,7 @@ static int regs_build(struct hwbp_bk *b, bool disarm, struct hwbp_regs *r)
 	struct hwbp_slot sl[2 * HWBP_SLOTS_MAX];
 	unsigned int n = 0;
 
-	hwbp_regs_init(r, b->arch);
+	hwbp_regs_init(r, sizeof(*r), b->arch);
 	for (unsigned int i = 0; i < HWBP_SLOTS_MAX && !disarm; i++) {
 		if (b->watch[i] && b->watch[i]->enabled)
 			sl[n++] = b->watch[i]->slot;

@@ -574,12 +574,10 @@ HWBP_API int hwbp_point_threads(struct hwbp_point *pt, struct hwbp_thread_count 
 HWBP_API int hwbp_point_plan(const struct hwbp_point *pt, struct hwbp_plan *out)
 {
 	if (pt->pending && pt->planned)
-		*out = pt->nplan;
-	else if (pt->applied)
-		*out = pt->plan;
-	else
-		return -ENODATA;
-	return 0;
+		return hwbp_planner_copy_out(&pt->nplan, out, false);
+	if (pt->applied)
+		return hwbp_planner_copy_out(&pt->plan, out, false);
+	return -ENODATA;
 }
 
 /* See hwbp.h. */

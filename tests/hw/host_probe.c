@@ -28,11 +28,11 @@ static void backend(const char *name, const struct hwbp_backend_status *st, int 
 
 	snprintf(what, sizeof(what), "%s backend arms a real watchpoint", name);
 	if (st->usable || must) {
-		check(st->usable, what, st->usable ? NULL : st->why);
+		check(st->usable, what, st->usable ? NULL : st->reason);
 		return;
 	}
 	n++;
-	printf("ok %d - %s # SKIP %s\n", n, what, st->why);
+	printf("ok %d - %s # SKIP %s\n", n, what, st->reason);
 }
 
 int main(void)

@@ -41,7 +41,7 @@ static int count_one(uint64_t addr, uint64_t len, enum hwbp_access acc, void (*r
 	HWBP_OPTS(hwbp_session_opts, o, .target = HWBP_TARGET_THREAD);
 	struct hwbp_session *s;
 	struct hwbp_point *pt = NULL;
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 	int err;
 
 	err = hwbp_session_open(&o, &s);
@@ -183,7 +183,7 @@ static void test_range(uint64_t off, uint64_t len, unsigned int want_slots)
 	unsigned int nslots = 0;
 	int err;
 
-	struct hwbp_plan plan;
+	HWBP_OPTS(hwbp_plan, plan);
 
 	/* WANT_SLOTS is x86-64's count; other CPUs split differently (arm64
 	 * takes any bytes inside one 8-byte word): ask the planner. */
@@ -245,7 +245,7 @@ int main(void)
 		HWBP_OPTS(hwbp_session_opts, o, .target = HWBP_TARGET_THREAD);
 		struct hwbp_session *s = NULL;
 		struct hwbp_point *pt;
-		struct hwbp_plan pl = { 0 };
+		HWBP_OPTS(hwbp_plan, pl);
 		int err = hwbp_session_open(&o, &s);
 
 		if (!err)

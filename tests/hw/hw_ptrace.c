@@ -358,7 +358,7 @@ static int ops_case(unsigned int off, uint64_t len, enum hwbp_access acc, enum h
 {
 	struct hwbp_session *s = NULL;
 	struct hwbp_point *pt = NULL;
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 	struct exp e[2 * AREA];
 	struct child ch;
 	struct ctx c;
@@ -549,7 +549,7 @@ static void test_exec_bp(enum hwbp_delivery d)
 
 static void test_range(unsigned int off, uint64_t len)
 {
-	struct hwbp_plan want;
+	HWBP_OPTS(hwbp_plan, want);
 	unsigned int nslots = 0;
 	char why[256] = "";
 	int r, perr;
@@ -1445,7 +1445,7 @@ int main(int argc, char **argv)
 	if (len > 0)
 		self_path[len] = '\0';
 	if (hwbp_host_probe(&hi) || !hi.ptrace.usable) {
-		hw_skip_rest(ntests, hi.ptrace.why[0] ? hi.ptrace.why : "hwbp_host_probe() failed");
+		hw_skip_rest(ntests, hi.ptrace.reason[0] ? hi.ptrace.reason : "hwbp_host_probe() failed");
 		return hw_done();
 	}
 	host_nwatch = hi.nwatch > 0 ? (unsigned int)hi.nwatch : 4;

@@ -143,7 +143,7 @@ static inline uint64_t av_reg(const struct hwbp_regs *regs, const char *name)
 static inline void av_load(struct hwbp_regs *regs, enum hwbp_arch arch,
 			   const struct av_regval *rv, size_t n)
 {
-	hwbp_regs_init(regs, arch);
+	assert_int_equal(hwbp_regs_init(regs, sizeof(*regs), arch), 0);
 	for (size_t i = 0; i < n && rv[i].reg; i++)
 		assert_int_equal(hwbp_regs_set(regs, rv[i].reg, rv[i].val), 0);
 }
@@ -166,12 +166,14 @@ static inline void av_test_encode(void **state)
 	unsigned int n = 99;
 	char why[128] = "";
 
-	hwbp_regs_init(&regs, row->arch);
+	hwbp_regs_init(&regs, sizeof(regs), row->arch);
 	assert_int_equal(hwbp_arch_encode(&regs, &row->slot, 1), 0);
 	for (size_t i = 0; i < AV_NREGS && row->want[i].reg; i++)
 		assert_int_equal(av_reg(&regs, row->want[i].reg), row->want[i].val);
-	if (hwbp_arch_decode(&regs, back, 2 * HWBP_SLOTS_MAX, &n, why, sizeof(why)))
+	if (hwbp_arch_decode(&regs, back, 2 * HWBP_SLOTS_MAX, &n)) {
+		hwbp_arch_explain(&regs, why, sizeof(why));
 		fail_msg("decode refused its own encoding: %s", why);
+	}
 	assert_int_equal(n, 1);
 	av_slot_equal(&back[0], &row->slot);
 }
@@ -185,8 +187,14 @@ static inline void av_test_decode(void **state)
 	char why[128] = "";
 
 	av_load(&regs, row->arch, row->regs, AV_NREGS);
-	if (hwbp_arch_decode(&regs, got, 2 * HWBP_SLOTS_MAX, &n, why, sizeof(why)))
+	if (hwbp_arch_decode(&regs, got, 2 * HWBP_SLOTS_MAX, &n)) {
+		hwbp_arch_explain(&regs, why, sizeof(why));
 		fail_msg("decode refused: %s", why);
+	}
+	/* Nothing to explain in what decode accepts. */
+	why[0] = 'x';
+	assert_int_equal(hwbp_arch_explain(&regs, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
 	assert_int_equal(n, row->nslots);
 	for (unsigned int i = 0; i < n; i++)
 		av_slot_equal(&got[i], &row->slots[i]);
@@ -199,14 +207,21 @@ static inline void av_test_reject(void **state)
 	struct hwbp_slot got[2 * HWBP_SLOTS_MAX];
 	struct hwbp_hitset h = { 0, 0 };
 	unsigned int n = 99;
-	char why[160] = "";
+	char why[160] = "", small[6];
+	size_t len;
 
 	av_load(&regs, row->arch, row->regs, AV_NREGS);
-	assert_int_equal(hwbp_arch_decode(&regs, got, 2 * HWBP_SLOTS_MAX, &n, why, sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(hwbp_arch_decode(&regs, got, 2 * HWBP_SLOTS_MAX, &n), -EINVAL);
 	assert_int_equal(n, 99);		/* untouched on failure */
+	len = hwbp_arch_explain(&regs, why, sizeof(why));
+	assert_int_equal(len, strlen(why));
 	assert_non_null(strstr(why, row->reg));
 	assert_null(strchr(why, '\n'));
+	/* Cut to fit as snprintf() does, and counted whole. */
+	assert_int_equal(hwbp_arch_explain(&regs, small, sizeof(small)), len);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_memory_equal(small, why, sizeof(small) - 1);
+	assert_int_equal(hwbp_arch_explain(&regs, NULL, 0), len);
 	/* The hit model refuses what decode refuses. */
 	assert_int_equal(hwbp_arch_hits(&regs, 0x1000, 1, HWBP_WRITE, 0, &h), -EINVAL);
 }
@@ -226,9 +241,10 @@ static inline void av_test_hit(void **state)
 static inline void av_test_plan(void **state)
 {
 	const struct av_plan_row *row = *state;
-	struct hwbp_plan p;
+	HWBP_OPTS(hwbp_plan, p);
 
 	memset(&p, 0xa5, sizeof(p));
+	p.sz = sizeof(p);
 	assert_int_equal(hwbp_arch_plan(row->arch, row->addr, row->len, row->access, row->pool, &p),
 			 row->ret);
 	if (row->ret == 0 || row->ret == -ENOSPC) {

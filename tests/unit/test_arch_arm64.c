@@ -175,7 +175,7 @@ static void test_arm64_encode_refuses_what_wcr_cannot_hold(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		hwbp_regs_init(&regs, A64);
+		hwbp_regs_init(&regs, sizeof(regs), A64);
 		before = regs;
 		assert_int_equal(hwbp_arch_encode(&regs, &bad[i], 1), -EINVAL);
 		assert_memory_equal(&regs, &before, sizeof(regs));
@@ -184,21 +184,20 @@ static void test_arm64_encode_refuses_what_wcr_cannot_hold(void **state)
 
 static void test_arm64_plan_0x1006_len4_encodes_bas_0xc0_and_0x03(void **state)
 {
-	struct hwbp_plan p;
+	HWBP_OPTS(hwbp_plan, p);
 	struct hwbp_regs regs;
 	struct hwbp_slot back[8];
 	unsigned int n = 0;
-	char why[128];
 
 	(void)state;
 	assert_int_equal(hwbp_arch_plan(A64, 0x1006, 4, HWBP_WRITE, NULL, &p), 0);
-	hwbp_regs_init(&regs, A64);
+	hwbp_regs_init(&regs, sizeof(regs), A64);
 	assert_int_equal(hwbp_arch_encode(&regs, p.slots, p.nslots), 0);
 	assert_int_equal(av_reg(&regs, "wvr0"), 0x1000);
 	assert_int_equal(av_reg(&regs, "wcr0"), 0x1815);
 	assert_int_equal(av_reg(&regs, "wvr1"), 0x1008);
 	assert_int_equal(av_reg(&regs, "wcr1"), 0x075);
-	assert_int_equal(hwbp_arch_decode(&regs, back, 8, &n, why, sizeof(why)), 0);
+	assert_int_equal(hwbp_arch_decode(&regs, back, 8, &n), 0);
 	assert_int_equal(n, 2);
 	av_slot_equal(&back[0], &p.slots[0]);
 	av_slot_equal(&back[1], &p.slots[1]);

@@ -203,7 +203,7 @@ static void test_la_encode_refuses_unaligned_and_bad_slots(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		hwbp_regs_init(&regs, LA);
+		hwbp_regs_init(&regs, sizeof(regs), LA);
 		before = regs;
 		assert_int_equal(hwbp_arch_encode(&regs, &bad[i], 1), -EINVAL);
 		assert_memory_equal(&regs, &before, sizeof(regs));

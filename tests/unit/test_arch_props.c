@@ -128,10 +128,12 @@ static void probe(enum hwbp_arch arch, const struct hwbp_slot *slots, unsigned i
 			if (reindex)
 				chunk[i].index = i;
 		}
-		hwbp_regs_init(&regs, arch);
+		hwbp_regs_init(&regs, sizeof(regs), arch);
 		assert_int_equal(hwbp_arch_encode(&regs, chunk, m), 0);
-		if (hwbp_arch_decode(&regs, back, 2 * HWBP_SLOTS_MAX, &nb, why, sizeof(why)))
+		if (hwbp_arch_decode(&regs, back, 2 * HWBP_SLOTS_MAX, &nb)) {
+			hwbp_arch_explain(&regs, why, sizeof(why));
 			fail_msg("decode refused own encoding: %s", why);
+		}
 		assert_int_equal(nb, m);
 		for (unsigned int i = 0; i < m; i++)
 			av_slot_equal(&back[i], &chunk[i]);
@@ -180,7 +182,7 @@ static void check_request(enum hwbp_arch arch, uint64_t addr, unsigned int len,
 				(unsigned int)__builtin_popcount(defpool.brk);
 	struct hwbp_slot pieces[MAXPIECES];
 	const struct hwbp_slot *slots;
-	struct hwbp_plan p;
+	HWBP_OPTS(hwbp_plan, p);
 	bool fired[MAXLEN + 8 + 2 * WINDOW];
 	unsigned int n;
 	int ret;
@@ -193,6 +195,7 @@ static void check_request(enum hwbp_arch arch, uint64_t addr, unsigned int len,
 	 * such an exec request is refused, in every pool, never widened. */
 	if (exec && (addr & (g - 1))) {
 		memset(&p, 0, sizeof(p));
+		p.sz = sizeof(p);
 		assert_int_equal(hwbp_arch_plan(arch, addr, len, access, &all, &p), -EINVAL);
 		assert_int_equal(p.nslots, 0);
 		assert_int_equal(hwbp_arch_plan(arch, addr, len, access, NULL, &p), -EINVAL);
@@ -202,6 +205,7 @@ static void check_request(enum hwbp_arch arch, uint64_t addr, unsigned int len,
 
 	/* Every index free. */
 	memset(&p, 0, sizeof(p));
+	p.sz = sizeof(p);
 	ret = hwbp_arch_plan(arch, addr, len, access, &all, &p);
 	if (want > max) {
 		if (ret != -ENOSPC)
@@ -272,6 +276,7 @@ static void check_request(enum hwbp_arch arch, uint64_t addr, unsigned int len,
 
 	/* The architecture's default pool. */
 	memset(&p, 0, sizeof(p));
+	p.sz = sizeof(p);
 	ret = hwbp_arch_plan(arch, addr, len, access, NULL, &p);
 	if (want > (exec ? defbreak : defwatch)) {
 		assert_int_equal(ret, -ENOSPC);
@@ -328,7 +333,7 @@ static void test_props_huge_len_refused_without_walking(void **state)
 	(void)state;
 	for (size_t a = 0; a < sizeof(arches) / sizeof(arches[0]); a++) {
 		for (size_t k = 0; k < sizeof(accesses) / sizeof(accesses[0]); k++) {
-			struct hwbp_plan p;
+			HWBP_OPTS(hwbp_plan, p);
 			uint64_t len = UINT64_MAX - 0x1000;
 			int ret = hwbp_arch_plan(arches[a], 0x1000, len, accesses[k], NULL, &p);
 
@@ -483,7 +488,7 @@ static void test_regs_set_get(void **state)
 	uint64_t v = 7;
 
 	(void)state;
-	hwbp_regs_init(&regs, HWBP_ARCH_ARM64);
+	hwbp_regs_init(&regs, sizeof(regs), HWBP_ARCH_ARM64);
 	assert_int_equal(regs.arch, HWBP_ARCH_ARM64);
 	assert_int_equal(hwbp_regs_get(&regs, "wvr3", &v), -ENODATA);
 	assert_int_equal(v, 7);
@@ -507,7 +512,7 @@ static void test_hits_and_decode_refuse_bad_input(void **state)
 	char why[64] = "";
 
 	(void)state;
-	hwbp_regs_init(&regs, HWBP_ARCH_X86_64);
+	hwbp_regs_init(&regs, sizeof(regs), HWBP_ARCH_X86_64);
 	assert_int_equal(hwbp_arch_hits(&regs, 0x1000, 0, HWBP_WRITE, 0, &h), -EINVAL);
 	assert_int_equal(hwbp_arch_hits(&regs, 0x1000, 17, HWBP_WRITE, 0, &h), -EINVAL);
 	assert_int_equal(hwbp_arch_hits(&regs, UINT64_MAX, 2, HWBP_WRITE, 0, &h), -EINVAL);
@@ -516,18 +521,100 @@ static void test_hits_and_decode_refuse_bad_input(void **state)
 	assert_int_equal(h.watch, 5);
 	assert_int_equal(hwbp_arch_hits(&regs, UINT64_MAX, 1, HWBP_WRITE, 0, &h), 0);
 	assert_int_equal(h.watch, 0);
-	hwbp_regs_init(&regs, HWBP_ARCH_NONE);
+	/* An unknown architecture: init refuses it, and so does all else. */
+	assert_int_equal(hwbp_regs_init(&regs, sizeof(regs), HWBP_ARCH_NONE), -EINVAL);
+	assert_int_equal(regs.arch, HWBP_ARCH_X86_64);	/* untouched */
+	regs.arch = HWBP_ARCH_NONE;
 	assert_int_equal(hwbp_arch_hits(&regs, 0x1000, 1, HWBP_WRITE, 0, &h), -EINVAL);
-	assert_int_equal(hwbp_arch_decode(&regs, out, 4, &n, why, sizeof(why)), -EINVAL);
+	assert_int_equal(hwbp_arch_decode(&regs, out, 4, &n), -EINVAL);
 	assert_int_equal(n, 9);
-	assert_true(strlen(why) > 0);
+	assert_true(hwbp_arch_explain(&regs, why, sizeof(why)) > 0);
+	assert_string_equal(why, "unknown architecture 0");
 	assert_int_equal(hwbp_arch_encode(&regs, out, 0), -EINVAL);
+	assert_int_equal(hwbp_regs_set(&regs, "dr7", 1), -EINVAL);
+	assert_int_equal(hwbp_arch_explain(NULL, why, sizeof(why)), strlen("no register set"));
+}
+
+/*
+ * struct hwbp_regs and struct hwbp_plan end with their arrays, and the
+ * library keeps inside the caller's sz: a register set just big enough for
+ * x86-64's six registers works for x86-64 and is refused for arm64; a plan
+ * with room for two slots gets -EOVERFLOW for a three-slot request, with
+ * the counts, and no byte past its sz is written.
+ */
+static void test_regs_and_plan_keep_inside_sz(void **state)
+{
+	const size_t head = offsetof(struct hwbp_regs, val);
+	const size_t phead = offsetof(struct hwbp_plan, slots);
+	union {
+		struct hwbp_regs regs;
+		struct hwbp_plan plan;
+		unsigned char b[sizeof(struct hwbp_regs) + sizeof(struct hwbp_plan)];
+	} u;
+	struct hwbp_slot slot = { .type = HWBP_SLOT_WATCH, .addr = 0x1000, .len = 8,
+				  .access = HWBP_WRITE };
+	struct hwbp_slot back[4];
+	struct hwbp_hitset h;
+	unsigned int n = 0;
+	uint64_t v = 0;
+	char why[160];
+
+	(void)state;
+	memset(&u, 0xa5, sizeof(u));
+	assert_int_equal(hwbp_regs_init(&u.regs, head + 5 * sizeof(uint64_t), HWBP_ARCH_X86_64),
+			 -EINVAL);
+	assert_int_equal(u.b[0], 0xa5);			/* untouched */
+	assert_int_equal(hwbp_regs_init(&u.regs, head + 6 * sizeof(uint64_t), HWBP_ARCH_X86_64),
+			 0);
+	assert_int_equal(u.regs.sz, head + 6 * sizeof(uint64_t));
+	assert_int_equal(u.b[head + 6 * sizeof(uint64_t)], 0xa5);	/* not cleared */
+	assert_int_equal(hwbp_arch_encode(&u.regs, &slot, 1), 0);
+	assert_int_equal(hwbp_regs_get(&u.regs, "dr7", &v), 0);
+	assert_int_equal(v, 0x00090001);
+	assert_int_equal(hwbp_arch_decode(&u.regs, back, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(back[0].addr, 0x1000);
+	assert_int_equal(hwbp_arch_hits(&u.regs, 0x1004, 4, HWBP_WRITE, 0, &h), 0);
+	assert_int_equal(h.watch, 1);
+	assert_int_equal(u.b[head + 6 * sizeof(uint64_t)], 0xa5);	/* never written */
+
+	/* The same room holds none of arm64's 64 registers. */
+	assert_int_equal(hwbp_regs_init(&u.regs, u.regs.sz, HWBP_ARCH_ARM64), -EINVAL);
+	u.regs.arch = HWBP_ARCH_ARM64;
+	assert_int_equal(hwbp_regs_set(&u.regs, "wvr0", 0x1000), -EINVAL);
+	assert_int_equal(hwbp_regs_get(&u.regs, "wvr0", &v), -EINVAL);
+	assert_int_equal(hwbp_arch_encode(&u.regs, &slot, 1), -EINVAL);
+	assert_int_equal(hwbp_arch_decode(&u.regs, back, 4, &n), -EINVAL);
+	assert_int_equal(hwbp_arch_hits(&u.regs, 0x1000, 1, HWBP_WRITE, 0, &h), -EINVAL);
+	assert_true(hwbp_arch_explain(&u.regs, why, sizeof(why)) > 0);
+	assert_non_null(strstr(why, "no room for the arm64 registers"));
+
+	/* A plan with room for 2 slots; x86-64 0x1003/6 needs 3. */
+	memset(&u, 0xa5, sizeof(u));
+	u.plan.sz = phead - 1;
+	assert_int_equal(hwbp_arch_plan(HWBP_ARCH_X86_64, 0x1003, 6, HWBP_WRITE, NULL, &u.plan),
+			 -EINVAL);
+	u.plan.sz = phead + 2 * sizeof(struct hwbp_slot);
+	assert_int_equal(hwbp_arch_plan(HWBP_ARCH_X86_64, 0x1003, 6, HWBP_WRITE, NULL, &u.plan),
+			 -EOVERFLOW);
+	assert_int_equal(u.plan.need_watch, 3);
+	assert_int_equal(u.plan.free_watch, 4);
+	assert_int_equal(u.plan.nslots, 0xa5a5a5a5u);	/* only the counts */
+	assert_int_equal(u.plan.sz, phead + 2 * sizeof(struct hwbp_slot));
+	assert_int_equal(hwbp_arch_plan(HWBP_ARCH_X86_64, 0x1004, 4, HWBP_WRITE, NULL, &u.plan),
+			 0);
+	assert_int_equal(u.plan.nslots, 1);
+	assert_int_equal(u.plan.slots[0].addr, 0x1004);
+	assert_int_equal(u.plan.sz, phead + 2 * sizeof(struct hwbp_slot));
+	for (size_t i = phead + sizeof(struct hwbp_slot); i < sizeof(u.plan); i++)
+		assert_int_equal(u.b[i], 0xa5);		/* past the one slot: untouched */
 }
 
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_is_the_makefiles),
+		cmocka_unit_test(test_regs_and_plan_keep_inside_sz),
 		cmocka_unit_test(test_access_and_arch_names),
 		cmocka_unit_test(test_arch_host_matches_uname),
 		cmocka_unit_test(test_default_pools),

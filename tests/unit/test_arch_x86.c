@@ -151,7 +151,7 @@ static void test_x86_encode_refuses_what_dr7_cannot_hold(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct hwbp_slot two[2] = { AV_WI(1, 0x2000, 8, HWBP_RW), bad[i] };
 
-		hwbp_regs_init(&regs, X86);
+		hwbp_regs_init(&regs, sizeof(regs), X86);
 		assert_int_equal(hwbp_regs_set(&regs, "dr7", 0x2000), 0);
 		before = regs;
 		assert_int_equal(hwbp_arch_encode(&regs, two, 2), -EINVAL);
@@ -168,7 +168,7 @@ static void test_x86_encode_keeps_other_dr7_fields(void **state)
 	struct hwbp_slot s0x = AV_BI(0, 0x401000, 1);
 
 	(void)state;
-	hwbp_regs_init(&regs, X86);
+	hwbp_regs_init(&regs, sizeof(regs), X86);
 	/* GD, as a caller left it. */
 	assert_int_equal(hwbp_regs_set(&regs, "dr7", 0x2000), 0);
 	assert_int_equal(hwbp_arch_encode(&regs, &s0, 1), 0);
@@ -185,27 +185,27 @@ static void test_x86_encode_keeps_other_dr7_fields(void **state)
 
 static void test_x86_plan_encode_decode_round_trip_w_0x1003_len6(void **state)
 {
-	struct hwbp_plan p;
+	HWBP_OPTS(hwbp_plan, p);
 	struct hwbp_regs regs;
 	struct hwbp_slot back[8];
 	unsigned int n = 0;
 
 	(void)state;
 	assert_int_equal(hwbp_arch_plan(X86, 0x1003, 6, HWBP_WRITE, NULL, &p), 0);
-	hwbp_regs_init(&regs, X86);
+	hwbp_regs_init(&regs, sizeof(regs), X86);
 	assert_int_equal(hwbp_arch_encode(&regs, p.slots, p.nslots), 0);
 	/* Slots 0, 1, 2: W len1, W len4, W len1 -> nibbles 1, D, 1 and L0-L2. */
 	assert_int_equal(av_reg(&regs, "dr7"), 0x01D10015);
 	assert_int_equal(av_reg(&regs, "dr0"), 0x1003);
 	assert_int_equal(av_reg(&regs, "dr1"), 0x1004);
 	assert_int_equal(av_reg(&regs, "dr2"), 0x1008);
-	assert_int_equal(hwbp_arch_decode(&regs, back, 8, &n, NULL, 0), 0);
+	assert_int_equal(hwbp_arch_decode(&regs, back, 8, &n), 0);
 	assert_int_equal(n, 3);
 	for (unsigned int i = 0; i < n; i++)
 		av_slot_equal(&back[i], &p.slots[i]);
 	/* Too little room: -ENOSPC, n untouched. */
 	n = 77;
-	assert_int_equal(hwbp_arch_decode(&regs, back, 2, &n, NULL, 0), -ENOSPC);
+	assert_int_equal(hwbp_arch_decode(&regs, back, 2, &n), -ENOSPC);
 	assert_int_equal(n, 77);
 }
 

@@ -264,7 +264,7 @@ static void test_core_watch_is_planned_not_installed(void **state)
 {
 	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
 	struct hwbp_point *pt;
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 
 	(void)state;
 	assert_int_equal(hwbp_point_add(s, 0x1003, 6, HWBP_WRITE, NULL, &pt), 0);
@@ -279,6 +279,14 @@ static void test_core_watch_is_planned_not_installed(void **state)
 	assert_int_equal(pl.slots[1].addr, 0x1004);
 	assert_int_equal(pl.slots[1].len, 4);
 	assert_int_equal(pl.slots[2].addr, 0x1008);
+	/* Room for 2 slots only (a caller with a smaller struct): refused,
+	 * untouched. */
+	pl.sz = offsetof(struct hwbp_plan, slots) + 2 * sizeof(pl.slots[0]);
+	pl.nslots = 77;
+	assert_int_equal(hwbp_point_plan(pt, &pl), -EOVERFLOW);
+	assert_int_equal(pl.nslots, 77);
+	pl.sz = offsetof(struct hwbp_plan, slots) - 1;
+	assert_int_equal(hwbp_point_plan(pt, &pl), -EINVAL);
 	assert_int_equal(hwbp_session_apply(s), 0);
 	assert_int_equal(fk.installs, 3);
 	assert_int_equal(fake_live(), 3);
@@ -331,7 +339,7 @@ static void test_core_enospc_counts_a_range_longer_than_any_cpu(void **state)
 {
 	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
 	struct hwbp_point *pt[5], *buf;
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 	unsigned int need = 0;
 
 	(void)state;
@@ -458,7 +466,7 @@ static void test_core_modify_failure_keeps_old_state(void **state)
 {
 	struct hwbp_session *s = open_fake(HWBP_DELIVER_COUNT, false);
 	struct hwbp_point *pt;
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 
 	(void)state;
 	assert_int_equal(hwbp_point_add(s, 0x8000, 8, HWBP_WRITE, NULL, &pt), 0);

@@ -36,9 +36,9 @@ static void through_image(enum hwbp_arch arch, const struct hwbp_plan *pl, unsig
 	} img;
 	enum hwbp_slot_type types[2] = { HWBP_SLOT_WATCH, HWBP_SLOT_BREAK };
 
-	hwbp_regs_init(regs, arch);
+	hwbp_regs_init(regs, sizeof(*regs), arch);
 	assert_int_equal(hwbp_arch_encode(regs, pl->slots, pl->nslots), 0);
-	hwbp_regs_init(back, arch);
+	hwbp_regs_init(back, sizeof(*back), arch);
 	for (int t = 0; t < 2; t++) {
 		long len = hwdebug_image(arch, regs, types[t], nslots, &img, sizeof(img));
 
@@ -76,7 +76,7 @@ static bool same(const struct hwbp_regs *a, const struct hwbp_regs *b, uint64_t 
 static void check_range(enum hwbp_arch arch, unsigned int nslots, uint64_t addr, uint64_t len,
 			enum hwbp_access access)
 {
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 	struct hwbp_regs regs, back;
 	enum hwbp_access kind = access == HWBP_EXEC ? HWBP_EXEC : HWBP_WRITE;
 	uint64_t step = access == HWBP_EXEC ? 4 : 1;
@@ -144,7 +144,7 @@ static void test_loongarch_images_fire_exactly_the_request(void **state)
 
 static void test_arm64_layout(void **state)
 {
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 	struct hwbp_regs regs;
 	struct hwdebug_arm64 img;
 
@@ -152,7 +152,7 @@ static void test_arm64_layout(void **state)
 	/* ARCH.md A1: W len 4 at 0x1000 -> wvr0 0x1000, wcr0 0x1f5. */
 	assert_int_equal(sizeof(img), 264);
 	assert_int_equal(hwbp_arch_plan(HWBP_ARCH_ARM64, 0x1000, 4, HWBP_WRITE, NULL, &pl), 0);
-	hwbp_regs_init(&regs, HWBP_ARCH_ARM64);
+	hwbp_regs_init(&regs, sizeof(regs), HWBP_ARCH_ARM64);
 	assert_int_equal(hwbp_arch_encode(&regs, pl.slots, pl.nslots), 0);
 	/* Only the CPU's slots: 8 + 4 * 16 bytes for 4 slots. */
 	assert_int_equal(hwdebug_image(HWBP_ARCH_ARM64, &regs, HWBP_SLOT_WATCH, 4, &img,
@@ -169,7 +169,7 @@ static void test_arm64_layout(void **state)
 
 static void test_loongarch_layout(void **state)
 {
-	struct hwbp_plan pl;
+	HWBP_OPTS(hwbp_plan, pl);
 	struct hwbp_regs regs;
 	struct hwdebug_loongarch img;
 
@@ -177,7 +177,7 @@ static void test_loongarch_layout(void **state)
 	/* ARCH.md 3.4: 200 bytes for 8 slots, 344 for 14. */
 	assert_int_equal(sizeof(img), 344);
 	assert_int_equal(hwbp_arch_plan(HWBP_ARCH_LOONGARCH64, 0x1000, 4, HWBP_WRITE, NULL, &pl), 0);
-	hwbp_regs_init(&regs, HWBP_ARCH_LOONGARCH64);
+	hwbp_regs_init(&regs, sizeof(regs), HWBP_ARCH_LOONGARCH64);
 	assert_int_equal(hwbp_arch_encode(&regs, pl.slots, pl.nslots), 0);
 	assert_int_equal(hwdebug_image(HWBP_ARCH_LOONGARCH64, &regs, HWBP_SLOT_WATCH, 8, &img,
 				       sizeof(img)), 200);

@@ -345,7 +345,7 @@ static void test_probe_old_struct_gets_what_it_knows(void **state)
 	assert_int_equal(p.hi.sz, old);
 	assert_int_equal(p.hi.arch, hwbp_arch_host());
 	assert_non_null(p.hi.slots_from);
-	assert_true(p.hi.perf.usable || p.hi.perf.why[0]);
+	assert_true(p.hi.perf.usable || p.hi.perf.reason[0]);
 	/* Nothing past the 0.1 struct: not @debug, not the caller's next bytes. */
 	assert_true(all_bytes((char *)&p + old, sizeof(p) - old, 0xa5));
 }
